@@ -1,0 +1,92 @@
+"""Array back-ends: the few primitives that differ between NumPy and Torch.
+
+Every operator formula in :mod:`restoretk.operators` is written once against these
+primitives, so the same code runs on NumPy arrays (SciPy's FFT with worker threads)
+and on Torch tensors (differentiable, batched, CPU or CUDA). Operators act on the
+last two axes; any leading axes are a batch.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import scipy.fft
+
+__all__ = ["Transfer", "is_torch", "rfft2", "irfft2", "zeros", "float_dtype_of"]
+
+#: Worker threads for SciPy's FFT (-1: all cores).
+FFT_WORKERS = -1
+
+
+def is_torch(x: Any) -> bool:
+    """Whether ``x`` is a Torch tensor (without importing Torch when it is not loaded)."""
+    return type(x).__module__.startswith("torch")
+
+
+def float_dtype_of(x: Any) -> np.dtype:
+    """The NumPy real dtype (float32 or float64) that ``x`` computes in."""
+    if is_torch(x):
+        return np.dtype(str(x.dtype).removeprefix("torch."))
+    return np.dtype(np.float32) if x.dtype == np.float32 else np.dtype(np.float64)
+
+
+def rfft2(x: Any) -> Any:
+    """Real 2-D FFT over the last two axes."""
+    if is_torch(x):
+        import torch
+
+        return torch.fft.rfft2(x)
+    return scipy.fft.rfft2(x, workers=FFT_WORKERS)
+
+
+def irfft2(spectrum: Any, shape: tuple[int, int]) -> Any:
+    """Inverse of :func:`rfft2` for a real signal of spatial ``shape``."""
+    if is_torch(spectrum):
+        import torch
+
+        return torch.fft.irfft2(spectrum, s=shape)
+    return scipy.fft.irfft2(spectrum, s=shape, workers=FFT_WORKERS)
+
+
+def zeros(like: Any, shape: tuple[int, ...]) -> Any:
+    """Zeros of ``shape`` with the dtype (and device) of ``like``."""
+    if is_torch(like):
+        return like.new_zeros(shape)
+    return np.zeros(shape, dtype=like.dtype)
+
+
+class Transfer:
+    """A fixed NumPy array (a transfer function) handed out in the form an input needs.
+
+    The array is computed once in float64/complex128; :meth:`like` casts it to the
+    precision of the data (float32 stays float32) and, for Torch, moves it to the
+    data's device. Each form is cached.
+
+    Parameters
+    ----------
+    array : numpy.ndarray
+        Real or complex array.
+    """
+
+    def __init__(self, array: np.ndarray) -> None:
+        self.array = array
+        self._forms: dict[tuple[str, str], Any] = {}
+
+    def like(self, x: Any) -> Any:
+        """The array in ``x``'s precision (real or complex to match), library and device."""
+        real = float_dtype_of(x)
+        if np.iscomplexobj(self.array):
+            dtype = np.complex64 if real == np.float32 else np.complex128
+        else:
+            dtype = real
+        device = str(x.device) if is_torch(x) else "numpy"
+        key = (device, np.dtype(dtype).name)
+        if key not in self._forms:
+            form = self.array.astype(dtype)
+            if is_torch(x):
+                import torch
+
+                form = torch.from_numpy(form).to(x.device)
+            self._forms[key] = form
+        return self._forms[key]

@@ -1,0 +1,360 @@
+"""Linear operators ``A`` with adjoints, Moore–Penrose / Wiener inverses and projectors.
+
+Every operator here is *Fourier-diagonal up to decimation*: a circular convolution is
+diagonal in Fourier space and keeping every s-th pixel folds the ``s²`` aliased bands
+onto each other. So for ``A`` any chain of convolutions and decimations,
+
+* ``A G Aᵀ`` is diagonal in Fourier space on the output grid whenever ``G`` is on
+  the input grid (:meth:`LinearOperator.push_gram`), and
+* the regularised inverse has the closed form (push-through identity)
+
+  ``A⁺_ε = (Aᵀ A + ε P⁻¹)⁻¹ Aᵀ = P Aᵀ (A P Aᵀ + ε I)⁻¹``
+
+  with ``P`` an optional signal power spectrum (a Wiener prior; identity by default),
+  and ``ε = 0`` giving the Moore–Penrose pseudo-inverse ``A⁺ = Aᵀ (A Aᵀ)⁺``.
+
+No dense matrix and no iterative solver is involved. Operators act on the last two
+axes of NumPy arrays or Torch tensors (see :mod:`restoretk.operators.backend`).
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import Any, Sequence
+
+import numpy as np
+
+from restoretk.errors import RestoreError
+from restoretk.operators import backend
+from restoretk.operators.transfer import alias_fold, half_spectrum, inverse_gain, psf_to_otf
+
+__all__ = [
+    "LinearOperator",
+    "FourierMultiplier",
+    "Convolution",
+    "Decimation",
+    "ZeroFill",
+    "Composite",
+]
+
+Shape = tuple[int, int]
+
+
+class LinearOperator(ABC):
+    """A linear map from images of ``in_shape`` to images of ``out_shape``.
+
+    Subclasses define :meth:`forward`, :meth:`adjoint`, :meth:`transpose` and, when
+    ``A G Aᵀ`` stays diagonal in Fourier space, :meth:`push_gram`; the inverses and
+    projectors follow from those.
+    """
+
+    in_shape: Shape
+    out_shape: Shape
+
+    @abstractmethod
+    def forward(self, x: Any) -> Any:
+        """``A x``."""
+
+    @abstractmethod
+    def adjoint(self, y: Any) -> Any:
+        """``Aᵀ y``."""
+
+    @abstractmethod
+    def transpose(self) -> LinearOperator:
+        """``Aᵀ`` as an operator."""
+
+    def push_gram(self, gram: np.ndarray) -> np.ndarray:
+        """Transfer of ``A G Aᵀ`` on the output grid, for ``G`` diagonal on the input grid.
+
+        Parameters
+        ----------
+        gram : numpy.ndarray
+            Real non-negative transfer of ``G`` (full DFT grid of ``in_shape``).
+        """
+        raise RestoreError(
+            f"{type(self).__name__} has no closed-form pseudo-inverse",
+            "use convolutions and decimations (e.g. Decimation @ Convolution)",
+        )
+
+    def __call__(self, x: Any) -> Any:
+        return self.forward(x)
+
+    def __matmul__(self, other: LinearOperator) -> LinearOperator:
+        return compose(self, other)
+
+    @property
+    def T(self) -> LinearOperator:  # noqa: N802 - the usual name for a transpose
+        """``Aᵀ`` as an operator."""
+        return self.transpose()
+
+    # -- inverses and projectors -------------------------------------------------
+
+    def pinv_operator(
+        self, eps: float = 0.0, *, prior: np.ndarray | None = None, rtol: float = 1e-3
+    ) -> LinearOperator:
+        """The operator ``A⁺_ε = P Aᵀ (A P Aᵀ + ε I)⁻¹`` (``A⁺`` when ``eps = 0``).
+
+        Parameters
+        ----------
+        eps : float
+            Regularisation ε ≥ 0. For white noise of standard deviation σ and a
+            signal power spectrum ``prior``, ``eps = σ²`` gives the Wiener filter.
+        prior : numpy.ndarray, optional
+            Real positive transfer ``P`` on the input grid (full DFT layout); identity
+            when omitted, which gives ``(AᵀA + εI)⁻¹Aᵀ``.
+        rtol : float
+            With ``eps = 0``: singular values below ``rtol`` times the largest count as
+            the null space.
+        """
+        key = ("pinv", float(eps), rtol) if prior is None and np.ndim(eps) == 0 else None
+        cache = self.__dict__.setdefault("_operator_cache", {})
+        if key in cache:
+            return cache[key]
+        weight = np.ones(self.in_shape) if prior is None else np.asarray(prior, dtype=np.float64)
+        gain = FourierMultiplier(inverse_gain(self.push_gram(weight), eps, rtol))
+        op = self.transpose() @ gain
+        if prior is not None:
+            op = FourierMultiplier(weight) @ op
+        if key is not None:
+            cache[key] = op
+        return op
+
+    def range_operator(self, eps: float = 0.0, *, rtol: float = 1e-3) -> LinearOperator:
+        """``A⁺_ε A``: the orthogonal projector on the row space when ``eps = 0``."""
+        cache = self.__dict__.setdefault("_operator_cache", {})
+        key = ("range", float(eps), rtol)
+        if key not in cache:
+            cache[key] = self.pinv_operator(eps, rtol=rtol) @ self
+        return cache[key]
+
+    def pinv(self, y: Any, eps: float = 0.0, *, prior: np.ndarray | None = None, rtol: float = 1e-3) -> Any:
+        """Apply the (regularised) pseudo-inverse: ``A⁺_ε y``; see :meth:`pinv_operator`."""
+        return self.pinv_operator(eps, prior=prior, rtol=rtol).forward(y)
+
+    def range_project(self, x: Any, eps: float = 0.0, *, rtol: float = 1e-3) -> Any:
+        """``A⁺_ε A x``: the part of ``x`` the camera sees."""
+        return self.range_operator(eps, rtol=rtol).forward(x)
+
+    def null_project(self, x: Any, eps: float = 0.0, *, rtol: float = 1e-3) -> Any:
+        """``(I − A⁺_ε A) x``: the part of ``x`` the camera cannot see (``A`` of it is 0 for ε = 0)."""
+        return x - self.range_project(x, eps, rtol=rtol)
+
+    # -- helpers for subclasses ----------------------------------------------------
+
+    def _check(self, x: Any, shape: Shape, role: str) -> None:
+        if tuple(x.shape[-2:]) != tuple(shape):
+            raise RestoreError(
+                f"{type(self).__name__} expects {role} of spatial size {shape[0]}x{shape[1]}, "
+                f"got {x.shape[-2]}x{x.shape[-1]}",
+                "build the operator for this image size",
+            )
+
+
+class FourierMultiplier(LinearOperator):
+    """A circular convolution given by its transfer function (diagonal in Fourier space).
+
+    Parameters
+    ----------
+    transfer : numpy.ndarray
+        Full DFT-grid transfer of a real operator (Hermitian symmetric); its shape is
+        both the input and the output shape.
+
+    Examples
+    --------
+    >>> half = FourierMultiplier(np.full((4, 4), 0.5))
+    >>> float(half(np.ones((4, 4)))[0, 0])
+    0.5
+    """
+
+    def __init__(self, transfer: np.ndarray) -> None:
+        self.full = np.asarray(transfer)
+        self.in_shape = self.out_shape = tuple(self.full.shape)
+        self._half = backend.Transfer(half_spectrum(self.full))
+
+    def forward(self, x: Any) -> Any:
+        self._check(x, self.in_shape, "an input")
+        return backend.irfft2(backend.rfft2(x) * self._half.like(x), self.out_shape)
+
+    def adjoint(self, y: Any) -> Any:
+        return self.transpose().forward(y)
+
+    def transpose(self) -> FourierMultiplier:
+        cache = self.__dict__.setdefault("_operator_cache", {})
+        if "T" not in cache:
+            cache["T"] = FourierMultiplier(np.conj(self.full) if np.iscomplexobj(self.full) else self.full)
+        return cache["T"]
+
+    def push_gram(self, gram: np.ndarray) -> np.ndarray:
+        return gram * np.abs(self.full) ** 2
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(shape={self.in_shape})"
+
+
+class Convolution(FourierMultiplier):
+    """Circular convolution with a PSF on images of ``shape``.
+
+    Parameters
+    ----------
+    psf : numpy.ndarray
+        2-D kernel, centred at ``(rows // 2, cols // 2)`` (see :mod:`restoretk.psf`).
+    shape : tuple of int
+        Spatial image shape (rows, cols).
+
+    Examples
+    --------
+    >>> H = Convolution(np.full((3, 3), 1 / 9), (16, 16))
+    >>> x = np.random.default_rng(0).random((16, 16))
+    >>> bool(np.allclose(H(H.pinv(H(x))), H(x)))
+    True
+    """
+
+    def __init__(self, psf: np.ndarray, shape: Shape) -> None:
+        self.psf = np.asarray(psf, dtype=np.float64)
+        super().__init__(psf_to_otf(self.psf, tuple(shape)))
+
+    def __repr__(self) -> str:
+        return f"Convolution(psf={self.psf.shape[0]}x{self.psf.shape[1]}, shape={self.in_shape})"
+
+
+class Decimation(LinearOperator):
+    """Keep every ``factor``-th pixel in both directions, starting at (0, 0).
+
+    Parameters
+    ----------
+    factor : int
+        Decimation factor s ≥ 1; the input size must be a multiple of it.
+    shape : tuple of int
+        Input (high-resolution) spatial shape.
+
+    Examples
+    --------
+    >>> S = Decimation(2, (4, 4))
+    >>> S(np.arange(16.0).reshape(4, 4))
+    array([[ 0.,  2.],
+           [ 8., 10.]])
+    """
+
+    def __init__(self, factor: int, shape: Shape) -> None:
+        if int(factor) != factor or factor < 1:
+            raise RestoreError(f"decimation factor {factor!r} is not a positive integer", "use e.g. 2, 3 or 4")
+        self.factor = int(factor)
+        rows, cols = shape
+        if rows % self.factor or cols % self.factor:
+            raise RestoreError(
+                f"image of size {rows}x{cols} is not a multiple of the scale {self.factor}",
+                f"crop it to {rows - rows % self.factor}x{cols - cols % self.factor}",
+            )
+        self.in_shape = (rows, cols)
+        self.out_shape = (rows // self.factor, cols // self.factor)
+
+    def forward(self, x: Any) -> Any:
+        self._check(x, self.in_shape, "an input")
+        return x[..., :: self.factor, :: self.factor]
+
+    def adjoint(self, y: Any) -> Any:
+        return ZeroFill(self.factor, self.out_shape).forward(y)
+
+    def transpose(self) -> ZeroFill:
+        return ZeroFill(self.factor, self.out_shape)
+
+    def push_gram(self, gram: np.ndarray) -> np.ndarray:
+        return alias_fold(gram, self.factor)
+
+    def __repr__(self) -> str:
+        return f"Decimation(factor={self.factor}, shape={self.in_shape})"
+
+
+class ZeroFill(LinearOperator):
+    """Insert ``factor − 1`` zeros between pixels: the adjoint of :class:`Decimation`.
+
+    Parameters
+    ----------
+    factor : int
+        Upsampling factor.
+    shape : tuple of int
+        Input (low-resolution) spatial shape.
+    """
+
+    def __init__(self, factor: int, shape: Shape) -> None:
+        self.factor = int(factor)
+        self.in_shape = tuple(shape)
+        self.out_shape = (shape[0] * self.factor, shape[1] * self.factor)
+
+    def forward(self, x: Any) -> Any:
+        self._check(x, self.in_shape, "an input")
+        out = backend.zeros(x, tuple(x.shape[:-2]) + self.out_shape)
+        out[..., :: self.factor, :: self.factor] = x
+        return out
+
+    def adjoint(self, y: Any) -> Any:
+        return Decimation(self.factor, self.out_shape).forward(y)
+
+    def transpose(self) -> Decimation:
+        return Decimation(self.factor, self.out_shape)
+
+    def __repr__(self) -> str:
+        return f"ZeroFill(factor={self.factor}, shape={self.in_shape})"
+
+
+class Composite(LinearOperator):
+    """Operators applied in turn: ``steps[0]`` first, i.e. ``A = steps[-1] ⋯ steps[0]``.
+
+    Build it with ``@`` (``S @ H`` applies ``H`` then ``S``) rather than directly.
+    """
+
+    def __init__(self, steps: Sequence[LinearOperator]) -> None:
+        self.steps = tuple(steps)
+        self.in_shape = self.steps[0].in_shape
+        self.out_shape = self.steps[-1].out_shape
+
+    def forward(self, x: Any) -> Any:
+        for step in self.steps:
+            x = step.forward(x)
+        return x
+
+    def adjoint(self, y: Any) -> Any:
+        for step in reversed(self.steps):
+            y = step.adjoint(y)
+        return y
+
+    def transpose(self) -> LinearOperator:
+        transposed = [step.transpose() for step in reversed(self.steps)]
+        op = transposed[0]
+        for step in transposed[1:]:
+            op = step @ op
+        return op
+
+    def push_gram(self, gram: np.ndarray) -> np.ndarray:
+        for step in self.steps:
+            gram = step.push_gram(gram)
+        return gram
+
+    def __repr__(self) -> str:
+        return " @ ".join(repr(step) for step in reversed(self.steps))
+
+
+def compose(outer: LinearOperator, inner: LinearOperator) -> LinearOperator:
+    """``outer @ inner``: apply ``inner`` then ``outer``, merging neighbouring Fourier multipliers.
+
+    Examples
+    --------
+    >>> H = Convolution(np.full((3, 3), 1 / 9), (8, 8))
+    >>> type(H.T @ H).__name__
+    'FourierMultiplier'
+    >>> Decimation(2, (8, 8)) @ H
+    Decimation(factor=2, shape=(8, 8)) @ Convolution(psf=3x3, shape=(8, 8))
+    """
+    if tuple(inner.out_shape) != tuple(outer.in_shape):
+        raise RestoreError(
+            f"cannot compose: {inner!r} gives {inner.out_shape} but {outer!r} takes {outer.in_shape}",
+            "build both operators for matching image sizes",
+        )
+    steps: list[LinearOperator] = []
+    for op in (inner, outer):
+        for step in op.steps if isinstance(op, Composite) else (op,):
+            if steps and isinstance(step, FourierMultiplier) and isinstance(steps[-1], FourierMultiplier):
+                steps[-1] = FourierMultiplier(steps[-1].full * step.full)
+            else:
+                steps.append(step)
+    return steps[0] if len(steps) == 1 else Composite(steps)

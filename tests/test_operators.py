@@ -1,0 +1,229 @@
+"""Property tests that every operator runs through: adjointness, Penrose identities, projectors.
+
+Each case in ``OPERATORS`` builds an operator from a hypothesis draw; every property
+is checked for every case, on NumPy (float64 and float32) and on Torch.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from restoretk.errors import RestoreError
+from restoretk.operators import Convolution, Decimation, FourierMultiplier, ZeroFill
+
+
+def random_psf(rng: np.random.Generator, size: int) -> np.ndarray:
+    psf = rng.random((size, size)) ** 3
+    return psf / psf.sum()
+
+
+def psf_size(rng, factor, rows, cols):
+    return int(rng.integers(1, min(8, rows * factor, cols * factor) + 1))
+
+
+def even_transfer(rng, shape):
+    """A real, even transfer: the Fourier symbol of a real symmetric operator."""
+    t = rng.random(shape)
+    return t + np.roll(t[::-1, ::-1], (1, 1), axis=(0, 1))
+
+
+def convolution(rng, factor, rows, cols):
+    return Convolution(random_psf(rng, psf_size(rng, factor, rows, cols)), (rows * factor, cols * factor))
+
+
+def decimation(rng, factor, rows, cols):
+    return Decimation(factor, (rows * factor, cols * factor))
+
+
+def super_resolution(rng, factor, rows, cols):
+    shape = (rows * factor, cols * factor)
+    return Decimation(factor, shape) @ Convolution(random_psf(rng, psf_size(rng, factor, rows, cols)), shape)
+
+
+def multiplier(rng, factor, rows, cols):
+    return FourierMultiplier(even_transfer(rng, (rows * factor, cols * factor)))
+
+
+OPERATORS = {
+    "convolution": convolution,
+    "decimation": decimation,
+    "super_resolution": super_resolution,
+    "multiplier": multiplier,
+}
+
+draws = st.fixed_dictionaries(
+    {
+        "seed": st.integers(0, 2**16),
+        "factor": st.integers(1, 4),
+        "rows": st.integers(3, 9),
+        "cols": st.integers(3, 9),
+    }
+)
+
+
+def build(name, draw):
+    rng = np.random.default_rng(draw["seed"])
+    op = OPERATORS[name](rng, draw["factor"], draw["rows"], draw["cols"])
+    x = rng.standard_normal((2,) + op.in_shape)
+    y = rng.standard_normal((2,) + op.out_shape)
+    return op, x, y
+
+
+def close(a, b, atol=1e-9):
+    scale = max(1.0, float(np.abs(b).max()))
+    np.testing.assert_allclose(a, b, atol=atol * scale, rtol=0)
+
+
+as_torch = {"numpy": lambda a: a, "torch": lambda a: torch.from_numpy(a)}
+as_numpy = lambda a: a.numpy() if isinstance(a, torch.Tensor) else a  # noqa: E731
+
+property_test = pytest.mark.parametrize("name", OPERATORS)
+library = pytest.mark.parametrize("lib", ["numpy", "torch"])
+few = settings(max_examples=15, deadline=None)
+
+
+@property_test
+@library
+@few
+@given(draw=draws)
+def test_dot_product(name, lib, draw):
+    op, x, y = build(name, draw)
+    t = as_torch[lib]
+    lhs = np.sum(as_numpy(op.forward(t(x))) * y)
+    rhs = np.sum(x * as_numpy(op.adjoint(t(y))))
+    assert lhs == pytest.approx(rhs, rel=1e-9, abs=1e-9)
+
+
+@property_test
+@library
+@few
+@given(draw=draws)
+def test_penrose_identities(name, lib, draw):
+    op, x, y = build(name, draw)
+    t = as_torch[lib]
+    ax = op.forward(t(x))
+    close(as_numpy(op.forward(op.pinv(ax))), as_numpy(ax))  # A A⁺ A = A
+    py = op.pinv(t(y))
+    close(as_numpy(op.pinv(op.forward(py))), as_numpy(py))  # A⁺ A A⁺ = A⁺
+
+
+@property_test
+@library
+@few
+@given(draw=draws)
+def test_projectors(name, lib, draw):
+    op, x, y = build(name, draw)
+    t = as_torch[lib]
+    null = op.null_project(t(x))
+    close(as_numpy(op.forward(null)), np.zeros(y.shape), atol=1e-9)  # A P_N = 0
+    seen = op.forward(op.pinv(t(y)))
+    with_residual = op.forward(op.pinv(t(y)) + op.null_project(t(x)))
+    close(as_numpy(with_residual), as_numpy(seen))  # a null-space residual never changes A x̂
+    # both projectors are orthogonal: symmetric, and they split x
+    rng = np.random.default_rng(draw["seed"] + 1)
+    z = rng.standard_normal(x.shape)
+    lhs = np.sum(as_numpy(op.range_project(t(x))) * z)
+    rhs = np.sum(x * as_numpy(op.range_project(t(z))))
+    assert lhs == pytest.approx(rhs, rel=1e-8, abs=1e-8)
+    close(as_numpy(op.range_project(t(x)) + null), x)
+
+
+@property_test
+@few
+@given(draw=draws)
+def test_regularised_inverse_tends_to_pseudo_inverse(name, draw):
+    rng = np.random.default_rng(draw["seed"])
+    factor, shape = draw["factor"], (draw["rows"] * draw["factor"], draw["cols"] * draw["factor"])
+    well_conditioned = 0.6 * np.pad([[1.0]], 1) + 0.4 * random_psf(rng, 3)  # |H| >= 0.2 everywhere
+    op = {
+        "convolution": lambda: Convolution(well_conditioned, shape),
+        "decimation": lambda: Decimation(factor, shape),
+        "super_resolution": lambda: Decimation(factor, shape) @ Convolution(well_conditioned, shape),
+        "multiplier": lambda: FourierMultiplier(0.5 + even_transfer(rng, shape)),
+    }[name]()
+    y = rng.standard_normal(op.out_shape)
+    errors = [np.abs(op.pinv(y, eps) - op.pinv(y)).max() for eps in (1e-2, 1e-4, 1e-6)]
+    assert errors[0] > errors[1] > errors[2]
+    assert errors[2] < 1e-4
+
+
+@pytest.mark.parametrize("name", OPERATORS)
+def test_regularised_inverse_is_the_normal_equations_solution(name):
+    """(AᵀA + εI) A⁺_ε y = Aᵀ y, checked by applying both sides."""
+    op, x, y = build(name, {"seed": 3, "factor": 2, "rows": 6, "cols": 5})
+    eps = 0.05
+    xe = op.pinv(y, eps)
+    close(op.adjoint(op.forward(xe)) + eps * xe, op.adjoint(y))
+
+
+@pytest.mark.parametrize("name", OPERATORS)
+def test_wiener_prior_solves_weighted_normal_equations(name):
+    """With a prior P: (AᵀA + ε P⁻¹) x = Aᵀ y."""
+    op, x, y = build(name, {"seed": 4, "factor": 2, "rows": 6, "cols": 4})
+    rng = np.random.default_rng(0)
+    prior_sym = 0.5 + even_transfer(rng, op.in_shape)
+    eps = 0.1
+    xe = op.pinv(y, eps, prior=prior_sym)
+    inverse_prior = FourierMultiplier(1.0 / prior_sym)
+    close(op.adjoint(op.forward(xe)) + eps * inverse_prior(xe), op.adjoint(y))
+
+
+@pytest.mark.parametrize("name", OPERATORS)
+@pytest.mark.parametrize("method", ["forward", "adjoint", "pinv", "null_project"])
+def test_torch_float32_agrees_with_numpy(name, method):
+    op, x, y = build(name, {"seed": 5, "factor": 2, "rows": 8, "cols": 7})
+    arg = y if method in ("adjoint", "pinv") else x
+    arg = arg.astype(np.float32)
+    got_numpy = getattr(op, method)(arg)
+    got_torch = getattr(op, method)(torch.from_numpy(arg))
+    assert got_numpy.dtype == np.float32 and got_torch.dtype == torch.float32
+    np.testing.assert_allclose(got_torch.numpy(), got_numpy, atol=1e-5)
+
+
+def test_torch_path_is_differentiable_and_batched():
+    op = Decimation(2, (16, 16)) @ Convolution(random_psf(np.random.default_rng(1), 5), (16, 16))
+    x = torch.rand(3, 2, 16, 16, dtype=torch.float64, requires_grad=True)
+    (op.pinv(op.forward(x)) ** 2).sum().backward()
+    assert x.grad is not None and x.grad.shape == x.shape
+    assert torch.autograd.gradcheck(lambda v: op.null_project(v), (x[:1, :1].detach().requires_grad_(),))
+
+
+def test_pinv_threshold_is_relative_to_the_largest_singular_value():
+    psf = random_psf(np.random.default_rng(2), 5)
+    y = np.random.default_rng(3).standard_normal((12, 12))
+    scaled = Convolution(psf, (12, 12))
+    small = FourierMultiplier(scaled.full * 1e-6)
+    np.testing.assert_allclose(small.pinv(y) * 1e-6, scaled.pinv(y), atol=1e-10)
+
+
+def test_convolution_pinv_is_one_fourier_multiplier():
+    H = Convolution(random_psf(np.random.default_rng(0), 5), (10, 10))
+    assert isinstance(H.pinv_operator(0.01), FourierMultiplier)
+    assert isinstance(H.range_operator(), FourierMultiplier)
+
+
+def test_zero_fill_is_decimation_adjoint_and_has_no_closed_form_inverse():
+    up = ZeroFill(2, (3, 3))
+    assert up.out_shape == (6, 6)
+    with pytest.raises(RestoreError, match="no closed-form pseudo-inverse"):
+        up.pinv(np.zeros((3, 3)))
+
+
+@pytest.mark.parametrize(
+    "make, match",
+    [
+        (lambda: Convolution(np.ones((9, 9)) / 81, (8, 8)), "larger than the image"),
+        (lambda: Decimation(3, (10, 9)), "not a multiple of the scale 3"),
+        (lambda: Decimation(0, (10, 9)), "not a positive integer"),
+        (lambda: Decimation(2, (8, 8)) @ Convolution(np.ones((3, 3)) / 9, (6, 6)), "cannot compose"),
+        (lambda: Convolution(np.ones((3, 3)) / 9, (8, 8)).forward(np.zeros((7, 8))), "expects an input"),
+        (lambda: Convolution(np.ones((3, 3)) / 9, (8, 8)).pinv(np.zeros((8, 8)), -1.0), "negative"),
+    ],
+)
+def test_errors_name_the_problem(make, match):
+    with pytest.raises(RestoreError, match=match):
+        make()

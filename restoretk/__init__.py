@@ -1,7 +1,30 @@
-"""restoretk: restore degraded photographs with exact operators and learned null-space residuals."""
+"""restoretk: restore degraded photographs with exact operators and learned null-space residuals.
 
+Examples
+--------
+>>> import restoretk
+>>> [m.name for m in restoretk.methods("deblur")][:2]
+['wiener', 'pinv']
+"""
+
+from restoretk.api import deblur, degrade, reference_crop, upscale
 from restoretk.errors import InputError, RestoreError
+from restoretk.methods import Degradation, get_method, methods, register_method
+from restoretk.noise import estimate_noise
 
 __version__ = "0.1.0"
 
-__all__ = ["RestoreError", "InputError", "__version__"]
+__all__ = [
+    "deblur",
+    "upscale",
+    "degrade",
+    "reference_crop",
+    "estimate_noise",
+    "methods",
+    "get_method",
+    "register_method",
+    "Degradation",
+    "RestoreError",
+    "InputError",
+    "__version__",
+]

@@ -1,0 +1,182 @@
+"""Classical restorers: exact and regularised inverses of ``A = S H``, and Richardson–Lucy.
+
+All Fourier restorers share :func:`fourier_restore`: extend the image past its frame
+(:mod:`restoretk.boundary`), build ``A`` on the extended grid, apply a closed-form
+inverse from :mod:`restoretk.operators`, crop.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from restoretk.boundary import extend, is_periodic
+from restoretk.errors import RestoreError
+from restoretk.methods.registry import Degradation, register_method
+from restoretk.operators import Convolution, Decimation, LinearOperator
+from restoretk.operators.spatial import convolve_valid, convolve_valid_adjoint
+from restoretk.operators.transfer import finite_difference_power
+
+__all__ = ["degradation_operator", "fourier_restore", "natural_image_prior", "QUANTISATION_NOISE"]
+
+#: Noise of rounding to 8 bits (1/255/√12): no saved image is cleaner than this.
+QUANTISATION_NOISE = 1.0 / 255 / np.sqrt(12)
+
+#: Low-frequency floor of the natural-image power spectrum ``1 / (|∇|² + δ)``.
+PRIOR_FLOOR = 1e-3
+
+
+def degradation_operator(degradation: Degradation, shape: tuple[int, int]) -> LinearOperator:
+    """``A = S H`` on high-resolution images of ``shape``: blur, then keep every s-th pixel.
+
+    Examples
+    --------
+    >>> degradation_operator(Degradation(np.full((3, 3), 1 / 9), scale=2), (8, 8))
+    Decimation(factor=2, shape=(8, 8)) @ Convolution(psf=3x3, shape=(8, 8))
+    """
+    ops: list[LinearOperator] = []
+    if degradation.psf is not None:
+        ops.append(Convolution(degradation.psf, shape))
+    if degradation.scale > 1:
+        ops.append(Decimation(degradation.scale, shape))
+    if not ops:
+        raise RestoreError("nothing to undo: no PSF and scale 1", "give a PSF (e.g. --psf gauss:2) or a scale")
+    op = ops[0]
+    for step in ops[1:]:
+        op = step @ op
+    return op
+
+
+def natural_image_prior(shape: tuple[int, int]) -> np.ndarray:
+    """Power spectrum shape of natural images, ``1 / (|∇|² + δ)`` (∝ 1/|f|² above a floor)."""
+    return 1.0 / (finite_difference_power(shape) + PRIOR_FLOOR)
+
+
+def signal_power_scale(observed: np.ndarray, op: LinearOperator, prior: np.ndarray, noise: float) -> float:
+    """Scale ``c`` of the signal spectrum ``c · prior`` that explains ``observed``.
+
+    Matches the gradient energy of the observation, ``mean |∇y|²``, with its
+    expectation ``c · mean(|∇|² A P Aᵀ) + σ² mean |∇|²`` (Parseval), so the Wiener
+    regularisation adapts to each image's contrast.
+    """
+    gradient = finite_difference_power(op.out_shape)
+    spectrum = np.abs(np.fft.fft2(observed)) ** 2 / np.prod(op.out_shape)
+    measured = np.mean(gradient * spectrum) - noise**2 * np.mean(gradient)
+    expected = np.mean(gradient * op.push_gram(prior))
+    return float(max(measured, 1e-8) / expected)
+
+
+def fourier_restore(
+    image: np.ndarray,
+    degradation: Degradation,
+    *,
+    boundary: str = "auto",
+    eps: float | str = 0.0,
+    prior: str | None = None,
+    rtol: float = 1e-3,
+    strength: float = 1.0,
+) -> np.ndarray:
+    """Closed-form restoration ``x̂ = P Aᵀ (A P Aᵀ + ε)⁻¹ y`` on an extended grid.
+
+    Parameters
+    ----------
+    image : numpy.ndarray
+        ``(C, rows, cols)`` observation.
+    degradation : Degradation
+        The forward model.
+    boundary : {'auto', 'reflect', 'circular'}
+        Border handling, see :mod:`restoretk.boundary`.
+    eps : float or 'wiener'
+        Regularisation; ``'wiener'`` derives it from the noise level and the image's
+        contrast (``strength · σ² / c``).
+    prior : {None, 'natural', 'gradient'}
+        ``P``: identity, the natural-image spectrum, or ``1/|∇|²`` (Tikhonov on the gradient).
+    rtol : float
+        Relative singular-value cut-off of the exact pseudo-inverse (``eps = 0``).
+    strength : float
+        Multiplies the derived regularisation.
+    """
+    scale = degradation.scale
+    psf_size = 0 if degradation.psf is None else max(degradation.psf.shape)
+    ext = extend(image, margin=max(psf_size // scale + 2, 4), boundary=boundary)
+    rows, cols = ext.padded.shape[-2:]
+    op = degradation_operator(degradation, (rows * scale, cols * scale))
+    weight = None
+    if prior == "natural":
+        weight = natural_image_prior(op.in_shape)
+    elif prior == "gradient":
+        weight = 1.0 / np.maximum(finite_difference_power(op.in_shape), 1e-12)
+    if eps == "wiener":
+        noise = max(degradation.noise, QUANTISATION_NOISE)
+        reference = weight if weight is not None else np.ones(op.in_shape)
+        luminance = ext.padded.mean(axis=0)
+        eps = strength * noise**2 / signal_power_scale(luminance, op, reference, noise)
+    restored = op.pinv(ext.padded, eps, prior=weight, rtol=rtol)
+    return ext.crop(restored, scale)
+
+
+@register_method(
+    "wiener",
+    tasks={"deblur", "upscale"},
+    summary="Wiener filter with a natural-image (1/f²) prior; ε from the noise level (default)",
+)
+def wiener(image: np.ndarray, degradation: Degradation, *, boundary: str = "auto", strength: float = 2.0) -> np.ndarray:
+    """Linear MMSE estimate under a natural-image power spectrum, regularisation from the noise.
+
+    ``strength`` scales the regularisation (1 = the textbook MMSE weight; 2 was best on
+    BSDS500 val because the 1/f² model under-rates edges' spread in frequency).
+    """
+    return fourier_restore(image, degradation, boundary=boundary, eps="wiener", prior="natural", strength=strength)
+
+
+@register_method("pinv", tasks={"deblur", "upscale"}, summary="exact Moore–Penrose pseudo-inverse A⁺ (no regularisation)")
+def pinv(image: np.ndarray, degradation: Degradation, *, boundary: str = "auto", rtol: float = 1e-3) -> np.ndarray:
+    """``A⁺ y``: singular values below ``rtol`` × the largest are treated as the null space."""
+    return fourier_restore(image, degradation, boundary=boundary, eps=0.0, rtol=rtol)
+
+
+@register_method(
+    "tikhonov", tasks={"deblur", "upscale"}, summary="Tikhonov with a gradient (Laplacian) regulariser, λ from the noise"
+)
+def tikhonov(
+    image: np.ndarray, degradation: Degradation, *, boundary: str = "auto", lam: float | None = None
+) -> np.ndarray:
+    """``argmin ||A x − y||² + λ ||∇x||²``; ``lam`` defaults to ``200 σ²`` (at least 1e-4)."""
+    if lam is None:
+        lam = max(200 * max(degradation.noise, QUANTISATION_NOISE) ** 2, 1e-4)
+    return fourier_restore(image, degradation, boundary=boundary, eps=lam, prior="gradient")
+
+
+@register_method("richardson-lucy", tasks={"deblur"}, summary="Richardson–Lucy (Poisson ML), border-aware")
+def richardson_lucy(
+    image: np.ndarray, degradation: Degradation, *, boundary: str = "auto", iterations: int = 20
+) -> np.ndarray:
+    """Richardson–Lucy iterations ``x ← x / Hᵀ1 · Hᵀ(y / H x)``.
+
+    Away from circular borders it runs the *valid* model (Bertero & Boccacci 2005):
+    the estimate covers the frame plus half a PSF on every side, so borders need no
+    guess. Non-positive data are clipped to a small floor first (RL assumes counts).
+    """
+    if degradation.psf is None or degradation.scale != 1:
+        raise RestoreError("richardson-lucy only deblurs", "use --method wiener for upscaling")
+    if iterations < 1:
+        raise RestoreError(f"iterations={iterations} must be at least 1", "use e.g. --option iterations=20")
+    psf = degradation.psf.astype(image.dtype)
+    observed = np.maximum(image, 1e-4)
+    if boundary == "circular" or (boundary == "auto" and is_periodic(image)):
+        op = Convolution(psf, image.shape[-2:])
+        forward, adjoint = op.forward, op.adjoint
+    else:
+        forward = lambda x: convolve_valid(x, psf)  # noqa: E731
+        adjoint = lambda y: convolve_valid_adjoint(y, psf)  # noqa: E731
+    norm = adjoint(np.ones_like(observed))
+    # pixels outside the frame that only the PSF's faint tail reaches are left alone
+    seen = norm > 1e-3 * norm.max()
+    norm = np.where(seen, norm, 1.0)
+    estimate = np.where(seen, adjoint(observed) / norm, observed.mean())  # a smooth start of the right size
+    for _ in range(iterations):
+        ratio = adjoint(observed / np.maximum(forward(estimate), 1e-6)) / norm
+        estimate = np.where(seen, estimate * ratio, estimate)
+    if estimate.shape != image.shape:  # valid model: crop the frame out of the extended estimate
+        top, left = psf.shape[0] - 1 - psf.shape[0] // 2, psf.shape[1] - 1 - psf.shape[1] // 2
+        estimate = estimate[..., top : top + image.shape[-2], left : left + image.shape[-1]]
+    return estimate

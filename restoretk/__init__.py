@@ -3,13 +3,13 @@
 Examples
 --------
 >>> import restoretk
->>> [m.name for m in restoretk.methods("deblur")][:2]
+>>> [m.name for m in restoretk.list_methods("deblur")][:2]
 ['wiener', 'pinv']
 """
 
 from restoretk.api import deblur, degrade, reference_crop, upscale
 from restoretk.errors import InputError, RestoreError
-from restoretk.methods import Degradation, get_method, methods, register_method
+from restoretk.methods import Degradation, get_method, list_methods, register_method
 from restoretk.noise import estimate_noise
 
 __version__ = "0.1.0"
@@ -20,7 +20,7 @@ __all__ = [
     "degrade",
     "reference_crop",
     "estimate_noise",
-    "methods",
+    "list_methods",
     "get_method",
     "register_method",
     "Degradation",

@@ -13,6 +13,7 @@ from restoretk.methods.registry import Degradation, get_method
 from restoretk.noise import estimate_noise
 from restoretk.operators import Convolution
 from restoretk.operators.spatial import convolve_valid
+from restoretk.resize import downscale_kernel
 
 __all__ = ["deblur", "upscale", "degrade", "reference_crop", "FORMATIONS"]
 
@@ -39,7 +40,7 @@ def deblur(
     psf : str or numpy.ndarray
         PSF spec (``'gauss:2'``, ``'motion:15,30'``, ...; see :mod:`restoretk.psf`) or kernel.
     method : str
-        A deblurring method of :func:`restoretk.methods` (``wiener``, ``pinv``,
+        A deblurring method of :func:`restoretk.list_methods` (``wiener``, ``pinv``,
         ``tikhonov``, ``richardson-lucy``, ...).
     noise : float, 'auto' or None
         Noise standard deviation; estimated from the image when None or ``'auto'``.
@@ -54,7 +55,12 @@ def deblur(
     Returns
     -------
     numpy.ndarray
-        The restored image, same shape; float32 stays float32, others give float64.
+        The restored image, same shape; float64 input gives float64, any other float32.
+
+    Notes
+    -----
+    Restoration computes in float32: its rounding error (~1e-7) is far below one
+    level of a 16-bit photograph (1.5e-5), and it halves time and memory.
 
     Examples
     --------
@@ -91,7 +97,7 @@ def upscale(
 
     The model-based methods (``pinv``, ``wiener``, ...) invert ``A = S H``; without
     ``psf`` they take ``H`` to be the anti-aliasing kernel of a bicubic (MATLAB
-    ``imresize``) downscale by ``scale``, spec ``bicubic:SCALE``.
+    ``imresize``) downscale by ``scale`` (:func:`restoretk.resize.downscale_kernel`).
 
     Examples
     --------
@@ -102,7 +108,7 @@ def upscale(
     """
     if int(scale) != scale or scale < 1:
         raise RestoreError(f"scale {scale!r} is not a positive integer", "use e.g. --scale 2 or --scale 4")
-    kernel = psf_module.parse(psf if psf is not None else f"bicubic:{int(scale)}")
+    kernel = psf_module.parse(psf) if psf is not None else downscale_kernel(int(scale))
     degradation = Degradation(kernel, int(scale), _noise(noise, image))
     return _run("upscale", method, image, _as_image(image), degradation, boundary, clip, options)
 
@@ -142,7 +148,7 @@ def degrade(
     """
     if boundary not in FORMATIONS:
         raise RestoreError(f"unknown formation boundary {boundary!r}", f"use one of: {', '.join(FORMATIONS)}")
-    frame = _as_image(image)
+    frame = _as_image(image).astype(_output_dtype(image))
     if psf is not None:
         kernel = psf_module.parse(psf).astype(frame.dtype)
         if boundary == "valid":
@@ -174,6 +180,7 @@ def reference_crop(image: np.ndarray, psf: str | np.ndarray) -> np.ndarray:
 
 
 def _run(task, method, original, frame, degradation, boundary, clip, options) -> np.ndarray:
+    """Call a registered method on a channels-first float32 frame; back to the caller's layout and dtype."""
     chosen = get_method(method, task)
     unknown = set(options) - set(chosen.options) - {"boundary"}
     if unknown:
@@ -184,8 +191,13 @@ def _run(task, method, original, frame, degradation, boundary, clip, options) ->
         kwargs["boundary"] = boundary
     restored = chosen.restore(frame, degradation, **kwargs)
     if clip:
-        restored = np.clip(restored, 0.0, 1.0)
-    return _to_layout(restored.astype(frame.dtype, copy=False), original)
+        restored = np.clip(restored, 0.0, 1.0, out=restored if restored.flags.writeable else None)
+    return _to_layout(restored.astype(_output_dtype(original), copy=False), original)
+
+
+def _output_dtype(image: np.ndarray) -> type:
+    """float64 for float64 input, float32 for anything else."""
+    return np.float64 if np.asarray(image).dtype == np.float64 else np.float32
 
 
 def _noise(noise: float | str | None, image: np.ndarray) -> float:
@@ -197,14 +209,14 @@ def _noise(noise: float | str | None, image: np.ndarray) -> float:
 
 
 def _as_image(image: np.ndarray) -> np.ndarray:
-    """Channels-first float view ``(C, rows, cols)``; float32 stays float32."""
+    """Channels-first float32 view ``(C, rows, cols)``; integer images are scaled to [0, 1]."""
     array = np.asarray(image)
     if array.ndim not in (2, 3):
         raise RestoreError(f"image of shape {array.shape} is neither H×W nor H×W×C", "pass a grey or colour image")
     if np.issubdtype(array.dtype, np.integer):
-        array = array / np.iinfo(array.dtype).max
-    elif array.dtype != np.float32:
-        array = array.astype(np.float64)
+        array = array.astype(np.float32) / np.iinfo(array.dtype).max
+    else:
+        array = array.astype(np.float32, copy=False)
     if not np.all(np.isfinite(array)):
         raise RestoreError("image contains NaN or infinite values", "replace them (e.g. np.nan_to_num) first")
     return array[None] if array.ndim == 2 else np.moveaxis(array, -1, 0)
@@ -214,4 +226,4 @@ def _to_layout(channels_first: np.ndarray, like: np.ndarray) -> np.ndarray:
     """Back to the layout of ``like`` (H×W or H×W×C)."""
     if np.ndim(like) == 2:
         return channels_first[0]
-    return np.ascontiguousarray(np.moveaxis(channels_first, 0, -1))
+    return np.moveaxis(channels_first, 0, -1)

@@ -50,14 +50,16 @@ def is_periodic(image: np.ndarray, tolerance: float = 2.0) -> bool:
     """Whether ``image`` wraps around smoothly, i.e. was formed with circular borders.
 
     Compares the mean squared jump across each wrap-around seam (last row to first,
-    last column to first) with the mean squared difference between neighbours inside.
+    last column to first) with the jumps right beside it (first to second, second-last
+    to last). A circularly blurred image is as smooth across its seams as beside them;
+    a photo has an edge there.
 
     Parameters
     ----------
     image : numpy.ndarray
         Array with the spatial axes last, ``(..., rows, cols)``.
     tolerance : float
-        Largest seam-to-interior energy ratio still called periodic.
+        Largest seam-to-neighbour energy ratio still called periodic.
 
     Examples
     --------
@@ -65,12 +67,13 @@ def is_periodic(image: np.ndarray, tolerance: float = 2.0) -> bool:
     >>> is_periodic(x), is_periodic(np.add.outer(np.arange(32.0), np.arange(32.0)))
     (True, False)
     """
-    checks = []
-    for axis in (-2, -1):
-        interior = np.mean(np.diff(image, axis=axis) ** 2)
-        seam = np.mean((np.take(image, 0, axis=axis) - np.take(image, -1, axis=axis)) ** 2)
-        checks.append(seam <= tolerance * interior + 1e-12)
-    return all(checks)
+    for lines in (image, np.swapaxes(image, -1, -2)):  # rows, then columns
+        row = lambda k: lines[..., k, :]  # noqa: E731
+        seam = np.mean((row(0) - row(-1)) ** 2)
+        beside = 0.5 * (np.mean((row(1) - row(0)) ** 2) + np.mean((row(-1) - row(-2)) ** 2))
+        if seam > tolerance * beside + 1e-12:
+            return False
+    return True
 
 
 def extend(image: np.ndarray, margin: int, boundary: str = "auto") -> Extension:
@@ -108,7 +111,24 @@ def extend(image: np.ndarray, margin: int, boundary: str = "auto") -> Extension:
         total = scipy.fft.next_fast_len(size + 2 * margin, real=True)
         before = (total - size) // 2
         widths.append((before, total - size - before))
-    pad = [(0, 0)] * (image.ndim - 2) + widths
-    # symmetric: the mirror repeats the border pixel, so the extension is continuous
-    padded = np.pad(image, pad, mode="symmetric")
-    return Extension(padded, widths[0][0], widths[1][0], rows, cols)
+    return Extension(_mirror_pad(image, widths), widths[0][0], widths[1][0], rows, cols)
+
+
+def _mirror_pad(image: np.ndarray, widths: list[tuple[int, int]]) -> np.ndarray:
+    """Symmetric padding (the mirror repeats the border pixel, so the extension is continuous).
+
+    Equal to ``np.pad(image, ..., mode="symmetric")``, by four slice copies when every
+    width fits inside the image (several times faster than ``np.pad``).
+    """
+    (top, bottom), (left, right) = widths
+    rows, cols = image.shape[-2:]
+    if max(top, bottom) > rows or max(left, right) > cols:
+        return np.pad(image, [(0, 0)] * (image.ndim - 2) + widths, mode="symmetric")
+    out = np.empty(image.shape[:-2] + (rows + top + bottom, cols + left + right), dtype=image.dtype)
+    out[..., top : top + rows, left : left + cols] = image
+    middle = out[..., top : top + rows, :]
+    middle[..., :left] = image[..., :left][..., ::-1]
+    middle[..., left + cols :] = image[..., cols - right :][..., ::-1]
+    out[..., :top, :] = out[..., top : 2 * top, :][..., ::-1, :]
+    out[..., top + rows :, :] = out[..., top + rows - bottom : top + rows, :][..., ::-1, :]
+    return out

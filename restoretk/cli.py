@@ -20,7 +20,7 @@ from restoretk import api
 from restoretk import psf as psf_module
 from restoretk.errors import RestoreError
 from restoretk.io import check_writable, list_images, read_image, write_image
-from restoretk.methods import methods
+from restoretk.methods import list_methods
 
 app = typer.Typer(
     help="Restore degraded photographs: deblur, upscale, degrade, benchmark.",
@@ -154,7 +154,7 @@ def upscale(
     inputs: List[str] = typer.Argument(..., help="Images, folders or glob patterns.", metavar="IN..."),
     scale: int = typer.Option(..., "--scale", "-s", help="Integer upscaling factor, e.g. 2 or 4."),
     method: str = typer.Option("bicubic", "--method", "-m", help="Upscaling method (see 'restoretk methods')."),
-    psf: Optional[str] = typer.Option(None, "--psf", help="Blur before decimation (default: bicubic:SCALE)."),
+    psf: Optional[str] = typer.Option(None, "--psf", help="Blur before decimation (default: the kernel of a bicubic downscale)."),
     noise: str = NOISE,
     boundary: str = BOUNDARY,
     option: List[str] = OPTIONS,
@@ -215,7 +215,7 @@ def methods_command() -> None:
     """List the restoration methods and their options."""
     for task in ("deblur", "upscale"):
         typer.echo(f"{task}:")
-        for m in methods(task):
+        for m in list_methods(task):
             options = ", ".join(o for o in m.options if o != "boundary")
             typer.echo(f"  {m.name:<18} {m.summary}" + (f"  [options: {options}]" if options else ""))
 

@@ -17,7 +17,7 @@ from scipy import sparse
 
 from restoretk.errors import InputError
 
-__all__ = ["imresize", "modcrop", "resize_matrix", "KERNELS"]
+__all__ = ["imresize", "modcrop", "resize_matrix", "downscale_kernel", "KERNELS"]
 
 Kernel = Callable[[np.ndarray], np.ndarray]
 
@@ -294,3 +294,26 @@ def modcrop(image: np.ndarray, scale: int) -> np.ndarray:
             "use a larger image or a smaller scale",
         )
     return image[: h - h % scale, : w - w % scale]
+
+
+def downscale_kernel(scale: int) -> np.ndarray:
+    """The blur of a bicubic :func:`imresize` downscale by the integer ``scale``, as a 2-D kernel.
+
+    Away from the borders, ``imresize(x, 1/scale)`` equals convolving ``x`` with this
+    kernel and keeping every ``scale``-th pixel starting at (0, 0) — the ``A = S H``
+    model of :mod:`restoretk.operators`. Low-resolution pixel ``i`` is centred at
+    ``scale·i + (scale − 1)/2`` and weighs the pixel at distance ``t`` by
+    ``cubic(t / scale) / scale``; the kernel is centred at ``(rows // 2, cols // 2)``.
+    Unlike a camera PSF it has (small) negative lobes.
+
+    Examples
+    --------
+    >>> k = downscale_kernel(4)
+    >>> k.shape, round(float(k.sum()), 6)
+    ((19, 19), 1.0)
+    """
+    half = 2 * scale + 1
+    taps = np.arange(-half, half + 1, dtype=np.float64)
+    profile = _cubic((taps + (scale - 1) / 2) / scale)
+    profile /= profile.sum()
+    return np.outer(profile, profile)

@@ -19,7 +19,7 @@ import numpy as np
 
 from restoretk.errors import RestoreError
 
-__all__ = ["Degradation", "Method", "register_method", "get_method", "methods", "TASKS"]
+__all__ = ["Degradation", "Method", "register_method", "get_method", "list_methods", "TASKS"]
 
 TASKS = ("deblur", "upscale")
 
@@ -78,7 +78,7 @@ def register_method(
     return decorate
 
 
-def methods(task: str | None = None) -> list[Method]:
+def list_methods(task: str | None = None) -> list[Method]:
     """Registered methods (for ``task`` only, if given), in registration order."""
     _load_builtin_methods()
     return [m for m in _METHODS.values() if task is None or task in m.tasks]
@@ -95,7 +95,7 @@ def get_method(name: str, task: str) -> Method:
     _load_builtin_methods()
     method = _METHODS.get(name)
     if method is None or task not in method.tasks:
-        choices = ", ".join(m.name for m in methods(task))
+        choices = ", ".join(m.name for m in list_methods(task))
         raise RestoreError(f"unknown {task} method {name!r}", f"use one of: {choices}")
     return method
 

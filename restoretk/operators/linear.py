@@ -23,10 +23,11 @@ from abc import ABC, abstractmethod
 from typing import Any, Sequence
 
 import numpy as np
+import torch
 
 from restoretk.errors import RestoreError
 from restoretk.operators import backend
-from restoretk.operators.transfer import alias_fold, half_spectrum, inverse_gain, psf_to_otf
+from restoretk.operators.transfer import alias_fold, full_spectrum, half_spectrum, inverse_gain, psf_to_otf
 
 __all__ = [
     "LinearOperator",
@@ -69,7 +70,12 @@ class LinearOperator(ABC):
         Parameters
         ----------
         gram : numpy.ndarray
-            Real non-negative transfer of ``G`` (full DFT grid of ``in_shape``).
+            Real non-negative transfer of ``G`` (``rfft2`` half of ``in_shape``).
+
+        Returns
+        -------
+        numpy.ndarray
+            Real transfer, ``rfft2`` half of ``out_shape``.
         """
         raise RestoreError(
             f"{type(self).__name__} has no closed-form pseudo-inverse",
@@ -90,7 +96,7 @@ class LinearOperator(ABC):
     # -- inverses and projectors -------------------------------------------------
 
     def pinv_operator(
-        self, eps: float = 0.0, *, prior: np.ndarray | None = None, rtol: float = 1e-3
+        self, eps: float = 0.0, *, prior: np.ndarray | FourierMultiplier | None = None, rtol: float = 1e-3
     ) -> LinearOperator:
         """The operator ``A⁺_ε = P Aᵀ (A P Aᵀ + ε I)⁻¹`` (``A⁺`` when ``eps = 0``).
 
@@ -99,9 +105,9 @@ class LinearOperator(ABC):
         eps : float
             Regularisation ε ≥ 0. For white noise of standard deviation σ and a
             signal power spectrum ``prior``, ``eps = σ²`` gives the Wiener filter.
-        prior : numpy.ndarray, optional
-            Real positive transfer ``P`` on the input grid (full DFT layout); identity
-            when omitted, which gives ``(AᵀA + εI)⁻¹Aᵀ``.
+        prior : numpy.ndarray or FourierMultiplier, optional
+            Real positive transfer ``P`` on the input grid (a full DFT-grid array, or a
+            multiplier); identity when omitted, which gives ``(AᵀA + εI)⁻¹Aᵀ``.
         rtol : float
             With ``eps = 0``: singular values below ``rtol`` times the largest count as
             the null space.
@@ -110,11 +116,18 @@ class LinearOperator(ABC):
         cache = self.__dict__.setdefault("_operator_cache", {})
         if key in cache:
             return cache[key]
-        weight = np.ones(self.in_shape) if prior is None else np.asarray(prior, dtype=np.float64)
-        gain = FourierMultiplier(inverse_gain(self.push_gram(weight), eps, rtol))
-        op = self.transpose() @ gain
-        if prior is not None:
-            op = FourierMultiplier(weight) @ op
+        if prior is not None and not isinstance(prior, FourierMultiplier):
+            prior = FourierMultiplier.from_full(np.asarray(prior, dtype=np.float64))
+        # P Aᵀ and A P Aᵀ do not depend on ε: kept per prior (holding it keeps its id unique)
+        parts_key = ("pinv parts", id(prior))
+        if parts_key not in cache:
+            if prior is None:
+                weight, numerator = np.ones((self.in_shape[0], self.in_shape[1] // 2 + 1)), self.transpose()
+            else:
+                weight, numerator = prior.half.real, prior @ self.transpose()
+            cache[parts_key] = (prior, numerator, self.push_gram(weight))
+        _, numerator, gram = cache[parts_key]
+        op = numerator @ FourierMultiplier(inverse_gain(gram, eps, rtol), self.out_shape)
         if key is not None:
             cache[key] = op
         return op
@@ -127,7 +140,9 @@ class LinearOperator(ABC):
             cache[key] = self.pinv_operator(eps, rtol=rtol) @ self
         return cache[key]
 
-    def pinv(self, y: Any, eps: float = 0.0, *, prior: np.ndarray | None = None, rtol: float = 1e-3) -> Any:
+    def pinv(
+        self, y: Any, eps: float = 0.0, *, prior: np.ndarray | FourierMultiplier | None = None, rtol: float = 1e-3
+    ) -> Any:
         """Apply the (regularised) pseudo-inverse: ``A⁺_ε y``; see :meth:`pinv_operator`."""
         return self.pinv_operator(eps, prior=prior, rtol=rtol).forward(y)
 
@@ -155,37 +170,59 @@ class FourierMultiplier(LinearOperator):
 
     Parameters
     ----------
-    transfer : numpy.ndarray
-        Full DFT-grid transfer of a real operator (Hermitian symmetric); its shape is
-        both the input and the output shape.
+    half : numpy.ndarray
+        ``rfft2`` half, ``(rows, cols // 2 + 1)``, of the transfer of a real operator.
+    shape : tuple of int
+        Spatial shape (rows, cols), both input and output.
 
     Examples
     --------
-    >>> half = FourierMultiplier(np.full((4, 4), 0.5))
+    >>> half = FourierMultiplier.from_full(np.full((4, 4), 0.5))
     >>> float(half(np.ones((4, 4)))[0, 0])
     0.5
     """
 
-    def __init__(self, transfer: np.ndarray) -> None:
-        self.full = np.asarray(transfer)
-        self.in_shape = self.out_shape = tuple(self.full.shape)
-        self._half = backend.Transfer(half_spectrum(self.full))
+    def __init__(self, half: np.ndarray, shape: Shape) -> None:
+        self.half = np.asarray(half)
+        self.in_shape = self.out_shape = (int(shape[0]), int(shape[1]))
+        if self.half.shape != (shape[0], shape[1] // 2 + 1):
+            raise ValueError(f"transfer half {self.half.shape} does not match shape {shape}")
+        self._transfer = backend.Transfer(self.half)
+
+    @classmethod
+    def from_full(cls, full: np.ndarray) -> FourierMultiplier:
+        """A multiplier from its full DFT-grid transfer (Hermitian symmetric)."""
+        return cls(half_spectrum(full), full.shape)
+
+    @property
+    def full(self) -> np.ndarray:
+        """The transfer on the full DFT grid."""
+        return full_spectrum(self.half, self.in_shape)
 
     def forward(self, x: Any) -> Any:
         self._check(x, self.in_shape, "an input")
-        return backend.irfft2(backend.rfft2(x) * self._half.like(x), self.out_shape)
+        if not backend.is_torch(x) and backend.fft_engine() == "torch":
+            return self.forward(torch.from_numpy(np.ascontiguousarray(x))).numpy()  # zero-copy both ways
+        spectrum = backend.rfft2(x)
+        if backend.is_torch(x):
+            spectrum = spectrum * self._transfer.like(x)
+        else:
+            spectrum *= self._transfer.like(x)  # in place: no second spectrum-sized array
+        return backend.irfft2(spectrum, self.out_shape)
 
     def adjoint(self, y: Any) -> Any:
         return self.transpose().forward(y)
 
     def transpose(self) -> FourierMultiplier:
+        if not np.iscomplexobj(self.half):
+            return self
         cache = self.__dict__.setdefault("_operator_cache", {})
         if "T" not in cache:
-            cache["T"] = FourierMultiplier(np.conj(self.full) if np.iscomplexobj(self.full) else self.full)
+            cache["T"] = FourierMultiplier(np.conj(self.half), self.in_shape)
         return cache["T"]
 
     def push_gram(self, gram: np.ndarray) -> np.ndarray:
-        return gram * np.abs(self.full) ** 2
+        return gram * np.abs(self.half) ** 2
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(shape={self.in_shape})"
@@ -211,7 +248,7 @@ class Convolution(FourierMultiplier):
 
     def __init__(self, psf: np.ndarray, shape: Shape) -> None:
         self.psf = np.asarray(psf, dtype=np.float64)
-        super().__init__(psf_to_otf(self.psf, tuple(shape)))
+        super().__init__(psf_to_otf(self.psf, tuple(shape)), tuple(shape))
 
     def __repr__(self) -> str:
         return f"Convolution(psf={self.psf.shape[0]}x{self.psf.shape[1]}, shape={self.in_shape})"
@@ -259,7 +296,7 @@ class Decimation(LinearOperator):
         return ZeroFill(self.factor, self.out_shape)
 
     def push_gram(self, gram: np.ndarray) -> np.ndarray:
-        return alias_fold(gram, self.factor)
+        return half_spectrum(alias_fold(full_spectrum(gram, self.in_shape).real, self.factor))
 
     def __repr__(self) -> str:
         return f"Decimation(factor={self.factor}, shape={self.in_shape})"
@@ -354,7 +391,7 @@ def compose(outer: LinearOperator, inner: LinearOperator) -> LinearOperator:
     for op in (inner, outer):
         for step in op.steps if isinstance(op, Composite) else (op,):
             if steps and isinstance(step, FourierMultiplier) and isinstance(steps[-1], FourierMultiplier):
-                steps[-1] = FourierMultiplier(steps[-1].full * step.full)
+                steps[-1] = FourierMultiplier(steps[-1].half * step.half, step.in_shape)
             else:
                 steps.append(step)
     return steps[0] if len(steps) == 1 else Composite(steps)

@@ -11,7 +11,7 @@ import numba
 import numpy as np
 from scipy.signal import fftconvolve
 
-__all__ = ["convolve_valid", "convolve_valid_adjoint", "DIRECT_MAX_TAPS"]
+__all__ = ["convolve_valid", "convolve_valid_adjoint", "gradient_energy", "DIRECT_MAX_TAPS"]
 
 #: Largest PSF (number of taps) convolved directly rather than through the FFT.
 DIRECT_MAX_TAPS = 81
@@ -79,3 +79,37 @@ def convolve_valid_adjoint(y: np.ndarray, psf: np.ndarray, method: str = "auto")
     krows, kcols = np.shape(psf)
     pad = [(0, 0)] * (y.ndim - 2) + [(krows - 1, krows - 1), (kcols - 1, kcols - 1)]
     return convolve_valid(np.pad(y, pad), np.asarray(psf)[::-1, ::-1], method)
+
+
+# serial: it is memory-bound, and parallel Numba threads would contend with Torch's
+# OpenMP pool that the FFTs right after it use
+@numba.njit(cache=True, fastmath=True)
+def _gradient_energy(x: np.ndarray) -> float:  # pragma: no cover - compiled
+    channels, rows, cols = x.shape
+    total = 0.0
+    for job in range(channels * (rows - 1)):
+        c, i = job // (rows - 1), job % (rows - 1)
+        acc = 0.0
+        for j in range(cols - 1):
+            dx = x[c, i, j + 1] - x[c, i, j]
+            dy = x[c, i + 1, j] - x[c, i, j]
+            acc += dx * dx + dy * dy
+        total += acc
+    return total / (channels * (rows - 1) * (cols - 1))
+
+
+def gradient_energy(x: np.ndarray) -> float:
+    """Mean over pixels and channels of ``|∇x|²`` (forward differences), in one pass.
+
+    Parameters
+    ----------
+    x : numpy.ndarray
+        ``(rows, cols)`` or ``(channels, rows, cols)`` image.
+
+    Examples
+    --------
+    >>> float(gradient_energy(np.add.outer(np.arange(4.0), 2 * np.arange(5.0))))
+    5.0
+    """
+    stack = np.ascontiguousarray(x.reshape((-1,) + x.shape[-2:]))
+    return float(_gradient_energy(stack))

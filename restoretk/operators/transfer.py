@@ -1,7 +1,9 @@
 """Transfer functions: the Fourier-domain maths shared by every operator and restorer.
 
-All arrays here are full 2-D DFT grids in float64/complex128, computed once per
-operator. Frequencies follow NumPy's FFT order (zero frequency at index 0).
+Operators are real, so their transfers are Hermitian and stored as the ``rfft2``
+half, ``(rows, cols // 2 + 1)``; :func:`full_spectrum` restores the full grid where
+aliased bands must be folded. Frequencies follow NumPy's FFT order (zero frequency at
+index 0); arrays are float64/complex128, computed once per operator.
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ __all__ = [
     "alias_fold",
     "inverse_gain",
     "half_spectrum",
+    "full_spectrum",
+    "spectral_mean",
     "finite_difference_power",
 ]
 
@@ -35,13 +39,13 @@ def psf_to_otf(psf: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     Returns
     -------
     numpy.ndarray
-        Complex array of ``shape``.
+        Complex ``rfft2`` half, ``(rows, cols // 2 + 1)``.
 
     Examples
     --------
     >>> otf = psf_to_otf(np.full((3, 3), 1 / 9), (8, 8))
-    >>> float(abs(otf[0, 0]))
-    1.0
+    >>> otf.shape, float(abs(otf[0, 0]))
+    ((8, 5), 1.0)
     """
     psf = np.asarray(psf, dtype=np.float64)
     rows, cols = psf.shape
@@ -53,11 +57,11 @@ def psf_to_otf(psf: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     padded = np.zeros(shape)
     padded[:rows, :cols] = psf
     padded = np.roll(padded, (-(rows // 2), -(cols // 2)), axis=(0, 1))
-    return np.fft.fft2(padded)
+    return np.fft.rfft2(padded)
 
 
 def alias_fold(transfer: np.ndarray, factor: int) -> np.ndarray:
-    """Average a transfer function over the ``factor²`` bands that alias onto each other.
+    """Average a (full-grid) transfer over the ``factor²`` bands that alias onto each other.
 
     Keeping every ``factor``-th sample maps frequency ``u`` of an ``(s M, s N)`` grid
     to ``u mod (M, N)``; for a diagonal-in-Fourier ``G`` on the fine grid, ``S G Sᵀ``
@@ -112,14 +116,45 @@ def half_spectrum(full: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(full[..., : full.shape[-1] // 2 + 1])
 
 
-def finite_difference_power(shape: tuple[int, int]) -> np.ndarray:
-    """``|Dx|² + |Dy|²`` of forward differences: the Fourier symbol of the negative Laplacian.
+def full_spectrum(half: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """The full transfer of a real operator from its ``rfft2`` half (Hermitian symmetry).
 
     Examples
     --------
-    >>> finite_difference_power((4, 4))[0, :3]
+    >>> full = np.fft.fft2(np.random.default_rng(0).random((4, 5)))
+    >>> bool(np.allclose(full_spectrum(half_spectrum(full), (4, 5)), full))
+    True
+    """
+    rows, cols = shape
+    kept = cols // 2 + 1
+    mirror = np.conj(half[(-np.arange(rows)) % rows][:, cols - np.arange(kept, cols)])
+    return np.concatenate([half, mirror], axis=1)
+
+
+def spectral_mean(half: np.ndarray, shape: tuple[int, int]) -> float:
+    """Mean over the full DFT grid of a Hermitian transfer given by its ``rfft2`` half.
+
+    Examples
+    --------
+    >>> full = np.abs(np.fft.fft2(np.random.default_rng(0).random((4, 5))))
+    >>> bool(np.isclose(spectral_mean(half_spectrum(full), (4, 5)), full.mean()))
+    True
+    """
+    weights = np.full(half.shape[-1], 2.0)
+    weights[0] = 1.0
+    if shape[1] % 2 == 0:
+        weights[-1] = 1.0
+    return float(np.sum(half.real * weights) / (shape[0] * shape[1]))
+
+
+def finite_difference_power(shape: tuple[int, int]) -> np.ndarray:
+    """``|Dx|² + |Dy|²`` of forward differences (the negative Laplacian's symbol), ``rfft2`` half.
+
+    Examples
+    --------
+    >>> finite_difference_power((4, 4))[0]
     array([0., 2., 4.])
     """
     wy = 2 * np.pi * np.fft.fftfreq(shape[0])
-    wx = 2 * np.pi * np.fft.fftfreq(shape[1])
+    wx = 2 * np.pi * np.fft.rfftfreq(shape[1])
     return (2 - 2 * np.cos(wy))[:, None] + (2 - 2 * np.cos(wx))[None, :]

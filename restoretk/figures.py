@@ -28,6 +28,9 @@ def _save(fig, path: str | os.PathLike[str]) -> Path:
     os.close(handle)
     try:
         fig.savefig(temporary, dpi=110, bbox_inches="tight")
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(temporary, 0o666 & ~umask)  # mkstemp's 0600 is for the temporary only
         os.replace(temporary, path)
     finally:
         if os.path.exists(temporary):

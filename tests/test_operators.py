@@ -73,7 +73,12 @@ def build(name, draw):
     return op, x, y
 
 
-def close(a, b, atol=1e-9):
+#: The exact identities hold for the operator with singular values below ``rtol·σ_max``
+#: dropped; A itself still passes those (≤ rtol), so tests use a tiny cut-off.
+RTOL = 1e-8
+
+
+def close(a, b, atol=1e-6):
     scale = max(1.0, float(np.abs(b).max()))
     np.testing.assert_allclose(a, b, atol=atol * scale, rtol=0)
 
@@ -83,7 +88,7 @@ as_numpy = lambda a: a.numpy() if isinstance(a, torch.Tensor) else a  # noqa: E7
 
 property_test = pytest.mark.parametrize("name", OPERATORS)
 library = pytest.mark.parametrize("lib", ["numpy", "torch"])
-few = settings(max_examples=15, deadline=None)
+few = settings(max_examples=40, deadline=None)
 
 
 @property_test
@@ -106,9 +111,9 @@ def test_penrose_identities(name, lib, draw):
     op, x, y = build(name, draw)
     t = as_torch[lib]
     ax = op.forward(t(x))
-    close(as_numpy(op.forward(op.pinv(ax))), as_numpy(ax))  # A A⁺ A = A
-    py = op.pinv(t(y))
-    close(as_numpy(op.pinv(op.forward(py))), as_numpy(py))  # A⁺ A A⁺ = A⁺
+    close(as_numpy(op.forward(op.pinv(ax, rtol=RTOL))), as_numpy(ax))  # A A⁺ A = A
+    py = op.pinv(t(y), rtol=RTOL)
+    close(as_numpy(op.pinv(op.forward(py), rtol=RTOL)), as_numpy(py))  # A⁺ A A⁺ = A⁺
 
 
 @property_test
@@ -118,18 +123,18 @@ def test_penrose_identities(name, lib, draw):
 def test_projectors(name, lib, draw):
     op, x, y = build(name, draw)
     t = as_torch[lib]
-    null = op.null_project(t(x))
-    close(as_numpy(op.forward(null)), np.zeros(y.shape), atol=1e-9)  # A P_N = 0
-    seen = op.forward(op.pinv(t(y)))
-    with_residual = op.forward(op.pinv(t(y)) + op.null_project(t(x)))
+    null = op.null_project(t(x), rtol=RTOL)
+    close(as_numpy(op.forward(null)), np.zeros(y.shape))  # A P_N = 0
+    seen = op.forward(op.pinv(t(y), rtol=RTOL))
+    with_residual = op.forward(op.pinv(t(y), rtol=RTOL) + op.null_project(t(x), rtol=RTOL))
     close(as_numpy(with_residual), as_numpy(seen))  # a null-space residual never changes A x̂
     # both projectors are orthogonal: symmetric, and they split x
     rng = np.random.default_rng(draw["seed"] + 1)
     z = rng.standard_normal(x.shape)
-    lhs = np.sum(as_numpy(op.range_project(t(x))) * z)
-    rhs = np.sum(x * as_numpy(op.range_project(t(z))))
+    lhs = np.sum(as_numpy(op.range_project(t(x), rtol=RTOL)) * z)
+    rhs = np.sum(x * as_numpy(op.range_project(t(z), rtol=RTOL)))
     assert lhs == pytest.approx(rhs, rel=1e-8, abs=1e-8)
-    close(as_numpy(op.range_project(t(x)) + null), x)
+    close(as_numpy(op.range_project(t(x), rtol=RTOL) + null), x)
 
 
 @property_test
@@ -227,3 +232,18 @@ def test_zero_fill_is_decimation_adjoint_and_has_no_closed_form_inverse():
 def test_errors_name_the_problem(make, match):
     with pytest.raises(RestoreError, match=match):
         make()
+
+
+def test_fft_engines_agree(monkeypatch):
+    """NumPy arrays go through torch.fft by default; scipy.fft gives the same results."""
+    op = Decimation(2, (16, 20)) @ Convolution(random_psf(np.random.default_rng(6), 5), (16, 20))
+    x = np.random.default_rng(7).random((3, 16, 20)).astype(np.float32)
+    results = {}
+    for engine in ("torch", "scipy"):
+        monkeypatch.setenv("RESTORETK_FFT", engine)
+        results[engine] = op.pinv(op.forward(x), 1e-3)
+        assert results[engine].dtype == np.float32
+    np.testing.assert_allclose(results["torch"], results["scipy"], atol=1e-5)
+    monkeypatch.setenv("RESTORETK_FFT", "fftw")
+    with pytest.raises(RestoreError, match="RESTORETK_FFT='fftw'"):
+        op.forward(x)

@@ -227,3 +227,13 @@ def demo(out: Path = typer.Option(Path("demo-out"), "--out", help="Folder for th
 
     with _user_errors():
         run_demo(out)
+
+
+from restoretk.bench.command import bench  # noqa: E402
+
+app.command("bench")(bench)
+
+from restoretk.learners.command import models, train  # noqa: E402
+
+app.command("train")(train)
+app.command("models")(models)

@@ -17,7 +17,7 @@ from scipy import sparse
 
 from restoretk.errors import InputError
 
-__all__ = ["imresize", "modcrop", "resize_matrix", "downscale_kernel", "KERNELS"]
+__all__ = ["imresize", "imresize_uint8", "modcrop", "resize_matrix", "downscale_kernel", "KERNELS"]
 
 Kernel = Callable[[np.ndarray], np.ndarray]
 
@@ -317,3 +317,38 @@ def downscale_kernel(scale: int) -> np.ndarray:
     profile = _cubic((taps + (scale - 1) / 2) / scale)
     profile /= profile.sum()
     return np.outer(profile, profile)
+
+
+def imresize_uint8(image: np.ndarray, scale: float) -> np.ndarray:
+    """MATLAB ``imresize(uint8_image, scale)`` on values 0..255 (float in, float out).
+
+    MATLAB resizes one axis at a time (rows first when both scales are equal) and, as
+    ``imresizemex`` returns the input's class, rounds each pass half away from zero and
+    saturates it to uint8. That rounding is part of the published SR baselines: it is
+    how the low-resolution sets were made.
+
+    Parameters
+    ----------
+    image : numpy.ndarray
+        ``H×W`` or ``H×W×C`` with integer values in 0..255, any float dtype.
+    scale : float
+        Scale factor, e.g. ``1/4``.
+
+    Returns
+    -------
+    numpy.ndarray
+        float64 integer values in 0..255, ``ceil(scale·H) × ceil(scale·W)``.
+
+    Examples
+    --------
+    >>> imresize_uint8(np.full((8, 8), 200.0), 0.25)
+    array([[200., 200.],
+           [200., 200.]])
+    """
+    image = np.asarray(image, dtype=np.float64)
+    h, w = image.shape[:2]
+    rows, cols = math.ceil(scale * h), math.ceil(scale * w)
+    # imresize is linear, so it can work on 0..255 directly; this keeps the exact .5 ties
+    # that the dyadic cubic weights of x2/x4 produce, which MATLAB rounds upward.
+    out = np.clip(np.floor(imresize(image, output_shape=(rows, w)) + 0.5), 0, 255)
+    return np.clip(np.floor(imresize(out, output_shape=(rows, cols)) + 0.5), 0, 255)

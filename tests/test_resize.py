@@ -13,7 +13,7 @@ import pytest
 
 from restoretk.errors import InputError
 from restoretk.metrics import psnr
-from restoretk.resize import KERNELS, imresize, modcrop, resize_matrix
+from restoretk.resize import KERNELS, imresize, imresize_uint8, modcrop, resize_matrix
 
 
 def _bsds_root() -> Path | None:
@@ -182,18 +182,6 @@ def test_modcrop():
 # --- the published bicubic baseline -------------------------------------------------------
 
 
-def _matlab_uint8_imresize(image: np.ndarray, scale: float) -> np.ndarray:
-    """MATLAB ``imresize(uint8_image, scale)``: values 0..255, one axis at a time (rows
-    first on equal scales) and, as imresizemex returns the input class, each pass rounded
-    half away from zero and saturated to uint8."""
-    h, w = image.shape[:2]
-    rows, cols = math.ceil(scale * h), math.ceil(scale * w)
-    # imresize is linear, so it can work on 0..255 directly; this keeps the exact .5 ties
-    # that the dyadic cubic weights of x2/x4 produce, which MATLAB rounds upward.
-    out = np.clip(np.floor(imresize(image, output_shape=(rows, w)) + 0.5), 0, 255)
-    return np.clip(np.floor(imresize(out, output_shape=(rows, cols)) + 0.5), 0, 255)
-
-
 def _bicubic_baseline_psnr(scale: int) -> float:
     import cv2
 
@@ -202,8 +190,8 @@ def _bicubic_baseline_psnr(scale: int) -> float:
     scores = []
     for path in paths:
         hr = modcrop(cv2.cvtColor(cv2.imread(str(path)), cv2.COLOR_BGR2RGB), scale).astype(np.float64)
-        lr = _matlab_uint8_imresize(hr, 1 / scale)  # the LR set, as saved to uint8 PNG
-        sr = _matlab_uint8_imresize(lr, scale)  # bicubic upscaling, compared as uint8
+        lr = imresize_uint8(hr, 1 / scale)  # the LR set, as saved to uint8 PNG
+        sr = imresize_uint8(lr, scale)  # bicubic upscaling, compared as uint8
         # Y from uint8 RGB via rgb2ycbcr on double (not rounded), `scale` pixels shaved.
         scores.append(psnr(sr / 255, hr / 255, crop_border=scale, y_channel=True))
     return float(np.mean(scores))

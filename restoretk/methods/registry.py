@@ -103,3 +103,4 @@ def get_method(name: str, task: str) -> Method:
 def _load_builtin_methods() -> None:
     """Import the modules that register the built-in methods (explicit, no scanning)."""
     from restoretk.methods import classical, interpolation  # noqa: F401
+    from restoretk.learners import methods as learned  # noqa: F401

@@ -202,6 +202,8 @@ class FourierMultiplier(LinearOperator):
     def forward(self, x: Any) -> Any:
         self._check(x, self.in_shape, "an input")
         if not backend.is_torch(x) and backend.fft_engine() == "torch":
+            if not x.flags.writeable:  # torch views need writable memory
+                x = x.copy()
             return self.forward(torch.from_numpy(np.ascontiguousarray(x))).numpy()  # zero-copy both ways
         spectrum = backend.rfft2(x)
         if backend.is_torch(x):

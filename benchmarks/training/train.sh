@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Start, or resume where it stopped, one of the shipped models' training runs.
+#
+#   benchmarks/training/train.sh NAME      NAME: mpr | wiener-resid | mpr-sr | srnet
+#
+# The run lives in runs/NAME (checkpoint, metrics.csv, convergence.png,
+# model.safetensors); the log is appended to runs/NAME.log. One thread per run: on
+# a shared 2-core machine two single-threaded runs side by side make more steps per
+# hour than one run on both cores (see TRAINING.md). Ship a finished run with
+#   cp runs/NAME/model.safetensors restoretk/weights/NAME.safetensors
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+name=${1:?usage: benchmarks/training/train.sh mpr|wiener-resid|mpr-sr|srnet}
+deblur=(--task deblur --body unet --base-filter 24 --num-residuals 1 -B depth=3 --patch 128 --lr 5e-4)
+sr=(--task sr --body resnet --base-filter 64 --num-residuals 10 -B decimation=4 --patch 96 --lr 5e-4)
+common=(--epochs 60 --steps-per-epoch 250 --optimizer adam --loss l1 --clip-grad 1 --scheduler cosine
+        --seed 0 --val-images 8 --threads 1)
+case $name in
+    mpr | wiener-resid) args=("${deblur[@]}" --head "$name" --batch-size 4 "${common[@]}") ;;
+    mpr-sr | srnet) args=("${sr[@]}" --head "$name" --batch-size 8 "${common[@]}") ;;
+    *) echo "unknown run $name; use mpr, wiener-resid, mpr-sr or srnet" >&2; exit 2 ;;
+esac
+mkdir -p runs
+if [ -f "runs/$name/checkpoint.pt" ]; then args+=(--resume); fi
+echo "$(date -Is) restoretk train ${args[*]} --out runs/$name" >> "runs/$name.log"
+exec .venv/bin/restoretk train "${args[@]}" --out "runs/$name" >> "runs/$name.log" 2>&1

@@ -1,0 +1,442 @@
+"""Run contenders on scenarios over a folder of images; append every result as it completes.
+
+The unit of work is one scenario on one image: the image is degraded once and every
+contender gets that same array, then each output is clipped (and rounded to 8 bits if
+the scenario says so) and scored against the ground truth. Units run in spawned worker
+processes, each limited to one thread for Torch, Numba, OpenCV and BLAS, so results do
+not depend on ``--workers``.
+
+Rows go to ``per_image.csv`` as units finish, flushed, so an interrupted run keeps what
+it did. On start, rows already there for the same dataset, scenario, scenario version,
+method and image are reused, not recomputed; the summary says how many.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import dataclasses
+import functools
+import multiprocessing
+import os
+import signal
+import sys
+import threading
+import time
+from collections import defaultdict
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from restoretk.bench.peers import IDENTITY, applies, contender_names, resolve_contender
+from restoretk.bench.scenarios import Scenario, quantise_8bit
+from restoretk.data import ImageFolder, find_data_root
+from restoretk.errors import InputError, RestoreError
+from restoretk.metrics import score
+
+__all__ = ["CSV_FIELDS", "BenchRun", "Failure", "open_images", "plan_methods", "run_bench", "run_task", "Task"]
+
+CSV_FIELDS = ("dataset", "scenario", "version", "method", "image", "psnr", "ssim", "seconds")
+"""Columns of ``per_image.csv``; ``dataset`` and ``version`` make reuse safe."""
+
+#: Environment that makes a freshly started worker's libraries single-threaded.
+_ONE_THREAD = dict.fromkeys(("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS"), "1")
+
+
+def default_workers() -> int:
+    """The cores this process may use."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def open_images(data: str | Path | None, split: str | None, limit: int | None) -> tuple[ImageFolder, str]:
+    """The images to benchmark and a label for them (``BSDS500/test``, or a plain folder's name).
+
+    ``data`` may be the BSDS500 folder (holding ``train/ val/ test/``; ``split`` picks
+    one, ``test`` by default) or any folder of images without splits. Without ``data``,
+    BSDS500 is looked for as :func:`restoretk.data.find_data_root` does.
+    """
+    if data is not None:
+        folder = Path(data).expanduser()
+        if not folder.is_dir():
+            raise InputError(
+                f"--data {folder} is not a folder",
+                "pass the BSDS500 folder (holding train/ val/ test/) or a folder of images",
+            )
+        has_splits = any((folder / s).is_dir() for s in ("train", "val", "test"))
+        if folder.is_dir() and not has_splits:
+            if split is not None:
+                raise InputError(f"--data {folder} is a plain folder of images, with no splits", "drop --split")
+            images = ImageFolder(folder)
+            return images.limit(limit), folder.resolve().name
+    root = find_data_root(data)
+    split = split or "test"
+    return ImageFolder(root, split).limit(limit), f"{root.name}/{split}"
+
+
+def plan_methods(scenarios: Sequence[Scenario], methods: Sequence[str] | None) -> dict[str, list[str]]:
+    """Contender names per scenario: all that apply, or those of ``methods`` that apply (plus the identity).
+
+    Scenarios to which none of ``methods`` applies are left out; a name that applies to
+    none of the scenarios is an error.
+    """
+    if not methods:
+        return {s.name: contender_names(s.task) for s in scenarios}
+    plan: dict[str, list[str]] = {}
+    used: set[str] = set()
+    for scenario in scenarios:
+        chosen = []
+        for name in dict.fromkeys(methods):
+            if applies(name, scenario.task):
+                resolve_contender(name, scenario.task)  # a peer's bad parameter is an error
+                chosen.append(name)
+                used.add(name)
+        if chosen:
+            plan[scenario.name] = [n for n in chosen if n != IDENTITY] + [IDENTITY]
+    unknown = [name for name in methods if name not in used]
+    if unknown:
+        tasks = sorted({s.task for s in scenarios})
+        choices = ", ".join(dict.fromkeys(n for t in tasks for n in contender_names(t)))
+        raise RestoreError(
+            f"method {unknown[0]!r} applies to none of the scenarios {', '.join(s.name for s in scenarios)}",
+            f"use one of: {choices}",
+        )
+    return plan
+
+
+@dataclass(frozen=True)
+class Task:
+    """One scenario on one image, and the contenders to run on it."""
+
+    scenario: Scenario
+    folder: str
+    index: int
+    image: str
+    methods: tuple[str, ...]
+    keep_outputs: bool = False
+
+
+@dataclass(frozen=True)
+class Failure:
+    """A contender that raised instead of restoring an image."""
+
+    scenario: str
+    method: str
+    image: str
+    reason: str
+
+
+@dataclass
+class TaskResult:
+    task: Task
+    rows: list[dict[str, str]]
+    failures: list[Failure]
+    panels: dict[str, np.ndarray] | None = None
+
+
+@functools.lru_cache(maxsize=4)
+def _folder(folder: str) -> ImageFolder:
+    return ImageFolder(folder)
+
+
+def run_task(task: Task) -> TaskResult:
+    """Degrade one image once, run each contender on that very array, score each output."""
+    scenario = task.scenario
+    name, image = _folder(task.folder)[task.index]
+    if name != task.image:
+        raise RestoreError(f"image {task.index} of {task.folder} is {name!r}, expected {task.image!r}")
+    try:
+        case = scenario.case(name, image)
+    except Exception as error:  # noqa: BLE001 - an unusable image is reported, not fatal
+        reason = _reason(error)
+        return TaskResult(task, [], [Failure(scenario.name, m, name, reason) for m in task.methods])
+    rows, failures = [], []
+    panels: dict[str, np.ndarray] | None = {"truth": case.truth} if task.keep_outputs else None
+    for method in task.methods:
+        try:
+            contender = resolve_contender(method, scenario.task)
+            start = time.perf_counter()
+            # each gets its own copy of the same input: one that writes into it cannot alter the next one's
+            output = contender.run(dataclasses.replace(case, degraded=case.degraded.copy()))
+            seconds = time.perf_counter() - start
+            output = np.clip(np.asarray(output, dtype=np.float64), 0.0, 1.0)
+            if output.shape != case.truth.shape:
+                raise RestoreError(f"output of shape {output.shape}, expected {case.truth.shape}")
+            if scenario.quantise:
+                output = quantise_8bit(output)
+            values = score(output, case.truth, scenario.protocol)
+        except Exception as error:  # noqa: BLE001 - a method that cannot run is reported, not fatal
+            failures.append(Failure(scenario.name, method, name, _reason(error)))
+            continue
+        rows.append(
+            {
+                "scenario": scenario.name,
+                "version": scenario.version,
+                "method": method,
+                "image": name,
+                "psnr": f"{values['psnr']:.4f}",
+                "ssim": f"{values['ssim']:.5f}",
+                "seconds": f"{seconds:.4f}",
+            }
+        )
+        if panels is not None:
+            panels[method] = output.astype(np.float32)
+    return TaskResult(task, rows, failures, panels)
+
+
+def _reason(error: BaseException) -> str:
+    text = " ".join(str(error).split())
+    return f"{type(error).__name__}: {text}" if text else type(error).__name__
+
+
+def _limit_threads() -> None:
+    """One thread per library (Torch, Numba, OpenCV), so that workers do not fight over cores."""
+    import cv2
+    import numba
+    import torch
+
+    torch.set_num_threads(1)
+    numba.set_num_threads(1)
+    cv2.setNumThreads(1)
+
+
+def _init_worker(parent: int) -> None:
+    """Initialiser of a worker process: one thread; Ctrl-C is the parent's to handle; and
+    exit if the parent dies (killed, say), which a pool's worker would not notice."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _limit_threads()
+
+    def exit_with_parent() -> None:
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os._exit(1)
+
+    threading.Thread(target=exit_with_parent, daemon=True).start()
+
+
+@contextlib.contextmanager
+def _single_threaded() -> Iterator[None]:
+    """Run in this process with one thread per library, as workers do; restore afterwards."""
+    import cv2
+    import numba
+    import torch
+
+    saved = torch.get_num_threads(), numba.get_num_threads(), cv2.getNumThreads()
+    _limit_threads()
+    try:
+        yield
+    finally:
+        torch.set_num_threads(saved[0])
+        numba.set_num_threads(saved[1])
+        cv2.setNumThreads(saved[2])
+
+
+@contextlib.contextmanager
+def _environment(values: dict[str, str]) -> Iterator[None]:
+    saved = {key: os.environ.get(key) for key in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def _results(tasks: list[Task], workers: int) -> Iterator[TaskResult]:
+    """Run tasks in this process (one worker) or in spawned processes; yield results as they finish."""
+    if workers <= 1 or len(tasks) <= 1:
+        with _single_threaded():
+            for task in tasks:
+                yield run_task(task)
+        return
+    context = multiprocessing.get_context("spawn")
+    executor = ProcessPoolExecutor(
+        max_workers=min(workers, len(tasks)), mp_context=context, initializer=_init_worker, initargs=(os.getpid(),)
+    )
+    try:
+        with _environment(_ONE_THREAD):  # inherited by the workers, started on the first submits
+            futures = [executor.submit(run_task, task) for task in tasks]
+        for future in as_completed(futures):
+            yield future.result()
+    except BrokenProcessPool as error:
+        raise RestoreError(
+            f"a worker process died ({error}); the rows finished so far are kept",
+            "run the same command again to continue, perhaps with fewer --workers",
+        ) from error
+    finally:
+        executor.shutdown(wait=False, cancel_futures=True)
+
+
+def read_rows(path: Path) -> list[dict[str, str]]:
+    """The complete rows of a ``per_image.csv`` (a line cut short by a crash is ignored)."""
+    if not path.exists():
+        return []
+    with path.open(newline="") as f:
+        reader = csv.DictReader(f)
+        if tuple(reader.fieldnames or ()) != CSV_FIELDS:
+            raise InputError(
+                f"{path} has columns {reader.fieldnames}, not {list(CSV_FIELDS)}",
+                "give --out a new folder or delete that file",
+            )
+        rows = []
+        for row in reader:
+            if None in row.values() or None in row:
+                continue
+            try:
+                float(row["psnr"]), float(row["ssim"]), float(row["seconds"])
+            except ValueError:
+                continue
+            rows.append(row)
+    return rows
+
+
+def row_key(row: dict[str, str]) -> tuple[str, ...]:
+    return (row["dataset"], row["scenario"], row["version"], row["method"], row["image"])
+
+
+class _RowLog:
+    """Appends rows to ``per_image.csv``, flushed one unit at a time."""
+
+    def __init__(self, path: Path) -> None:
+        new = not path.exists() or path.stat().st_size == 0
+        if not new:
+            with path.open("rb") as f:
+                f.seek(-1, os.SEEK_END)
+                cut = f.read(1) != b"\n"
+        self.file = path.open("a", newline="")
+        if not new and cut:
+            self.file.write("\n")  # finish a line cut short by a crash; the reader skips it
+        self.writer = csv.DictWriter(self.file, fieldnames=CSV_FIELDS)
+        if new:
+            self.writer.writeheader()
+        self.file.flush()
+
+    def write(self, rows: list[dict[str, str]]) -> None:
+        self.writer.writerows(rows)
+        self.file.flush()
+
+    def close(self) -> None:
+        self.file.close()
+
+
+@dataclass
+class BenchRun:
+    """What one ``run_bench`` call did, for the report."""
+
+    out: Path
+    dataset: str
+    images: list[str]
+    scenarios: list[Scenario]
+    plan: dict[str, list[str]]
+    workers: int
+    rows: list[dict[str, str]] = field(default_factory=list)
+    reused: dict[tuple[str, str], int] = field(default_factory=dict)
+    failures: list[Failure] = field(default_factory=list)
+    panels: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)
+    figure_image: dict[str, str] = field(default_factory=dict)
+    seconds: float = 0.0
+
+
+def run_bench(
+    scenarios: Sequence[Scenario],
+    images: ImageFolder,
+    dataset: str,
+    out: str | Path,
+    *,
+    methods: Sequence[str] | None = None,
+    workers: int | None = None,
+    figures: bool = True,
+    progress: bool = True,
+) -> BenchRun:
+    """Run every planned contender on every scenario and image; append rows to ``out/per_image.csv``.
+
+    Parameters
+    ----------
+    scenarios : sequence of Scenario
+        What to do to the images.
+    images : ImageFolder
+        The sharp images.
+    dataset : str
+        Label of the images (``BSDS500/test``), part of each row's identity.
+    out : path-like
+        Output folder, created if needed; rows already in its ``per_image.csv`` are reused.
+    methods : sequence of str, optional
+        Only these contenders (the identity is always added); default all that apply.
+    workers : int, optional
+        Processes (default: the cores available); 1 runs in this process.
+    figures : bool
+        Keep the outputs on the first image of each scenario for a comparison figure.
+    progress : bool
+        Show a progress bar on stderr.
+
+    Returns
+    -------
+    BenchRun
+        The selected rows (reused and new), failures and figure panels; write the report
+        with :func:`restoretk.bench.report.write_report`.
+    """
+    from tqdm import tqdm
+
+    start = time.perf_counter()
+    plan = plan_methods(scenarios, methods)
+    scenarios = [s for s in scenarios if s.name in plan]
+    workers = default_workers() if workers is None else max(1, int(workers))
+    out = Path(out)
+    log_path = out / "per_image.csv"
+    existing = {row_key(row): row for row in reversed(read_rows(log_path))}  # the first of duplicates wins
+    out.mkdir(parents=True, exist_ok=True)
+    run = BenchRun(out, dataset, list(images.names), list(scenarios), plan, workers)
+    selected: list[tuple[str, ...]] = []
+    tasks: list[Task] = []
+    for scenario in scenarios:
+        for index, image in enumerate(images.names):
+            keys = {m: (dataset, scenario.name, scenario.version, m, image) for m in plan[scenario.name]}
+            selected.extend(keys.values())
+            missing = tuple(m for m, key in keys.items() if key not in existing)
+            for m, key in keys.items():
+                if key in existing:
+                    run.reused[(scenario.name, m)] = run.reused.get((scenario.name, m), 0) + 1
+            keep = figures and index == 0
+            if missing or keep:
+                todo = tuple(plan[scenario.name]) if keep else missing
+                tasks.append(Task(scenario, str(images.folder), index, image, todo, keep))
+                if keep:
+                    run.figure_image[scenario.name] = image
+    log = _RowLog(log_path)
+    bar = tqdm(total=len(tasks), desc="bench", unit="image", file=sys.stderr, disable=not progress, smoothing=0.05)
+    try:
+        for result in _results(tasks, workers):
+            fresh = []
+            for row in result.rows:
+                row = {"dataset": dataset, **row}
+                if row_key(row) not in existing:
+                    existing[row_key(row)] = row
+                    fresh.append(row)
+            log.write(fresh)
+            run.failures.extend(result.failures)
+            if result.panels is not None:
+                run.panels[result.task.scenario.name] = result.panels
+            bar.set_postfix_str(result.task.scenario.name, refresh=False)
+            bar.update()
+    finally:
+        bar.close()
+        log.close()
+    run.rows = [existing[key] for key in selected if key in existing]
+    run.seconds = time.perf_counter() - start
+    return run
+
+
+def failures_by_method(failures: Sequence[Failure]) -> dict[tuple[str, str], list[Failure]]:
+    grouped: dict[tuple[str, str], list[Failure]] = defaultdict(list)
+    for failure in failures:
+        grouped[(failure.scenario, failure.method)].append(failure)
+    return dict(grouped)

@@ -1,0 +1,114 @@
+"""``restoretk train`` and ``restoretk models``: command-line shells over the trainer and the weights.
+
+Only typer is imported here; Torch and the trainer load when a command runs.
+"""
+
+from __future__ import annotations
+
+import shlex
+import sys
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+__all__ = ["train", "models"]
+
+
+def train(
+    out: Path = typer.Option(..., "--out", "-o", help="Run folder: checkpoint, metrics.csv, convergence.png, model.safetensors."),
+    task: str = typer.Option("deblur", "--task", help="deblur or sr (super-resolution, x4)."),
+    head: Optional[str] = typer.Option(
+        None, "--head", help="mpr, wiener-resid (deblur); mpr-sr, srnet (sr). Default: mpr / mpr-sr."
+    ),
+    body: str = typer.Option("resnet", "--body", help="Network body: resnet or unet."),
+    base_filter: Optional[int] = typer.Option(None, "--base-filter", help="Feature channels of the body (default: the body's)."),
+    num_residuals: Optional[int] = typer.Option(None, "--num-residuals", help="Residual blocks (default: the body's)."),
+    body_option: List[str] = typer.Option(
+        [], "--body-option", "-B", help="Other body hyper-parameter NAME=VALUE, e.g. -B decimation=2 or -B depth=3."
+    ),
+    degradations: Optional[str] = typer.Option(
+        None, "--degradations", help="Training degradations: deblur (default for deblur), sr-bicubic (default for sr), sr."
+    ),
+    epochs: Optional[int] = typer.Option(None, "--epochs", help="Epochs (default 10; with --resume: extend the run to N)."),
+    steps_per_epoch: int = typer.Option(200, "--steps-per-epoch", help="Optimizer steps per epoch."),
+    batch_size: int = typer.Option(8, "--batch-size", help="Patches per step."),
+    patch: int = typer.Option(64, "--patch", help="Side of the high-resolution training patches."),
+    optimizer: str = typer.Option("adam", "--optimizer", help="sgd, adam, adamw, rmsprop or adagrad."),
+    lr: float = typer.Option(1e-3, "--lr", help="Initial learning rate."),
+    momentum: float = typer.Option(0.9, "--momentum", help="Momentum (Adam's beta1)."),
+    weight_decay: float = typer.Option(0.0, "--weight-decay", help="Weight decay."),
+    loss: str = typer.Option("l1", "--loss", help="mse, l1 or smoothl1."),
+    clip_grad: float = typer.Option(1.0, "--clip-grad", help="Largest gradient norm per step (0: no clipping)."),
+    scheduler: str = typer.Option("cosine", "--scheduler", help="cosine, step or none."),
+    device: str = typer.Option("auto", "--device", help="auto, cpu or cuda."),
+    data: Optional[Path] = typer.Option(None, "--data", help="BSDS500 folder (holding train/ and val/)."),
+    seed: int = typer.Option(0, "--seed", help="Seed of the initialisation and of every draw."),
+    train_images: Optional[int] = typer.Option(None, "--train-images", help="Use only the first N training photos."),
+    val_images: int = typer.Option(8, "--val-images", help="Validation photos (the first N of BSDS500 val)."),
+    threads: Optional[int] = typer.Option(None, "--threads", help="CPU threads (default: one per core)."),
+    resume: bool = typer.Option(False, "--resume", help="Continue the run in --out where it stopped (its settings are kept)."),
+) -> None:
+    """Train a learned restorer on BSDS500 with on-the-fly degradations; Ctrl-C saves, --resume continues."""
+    from restoretk.cli import _parse_options, _user_errors
+
+    with _user_errors():
+        from restoretk.errors import RestoreError
+        from restoretk.learners.training import CHECKPOINT, TrainConfig, Trainer
+
+        command = shlex.join(["restoretk", *sys.argv[1:]])
+        if resume:
+            trainer = Trainer.resume(out, epochs=epochs, command=command)
+        else:
+            if (out / CHECKPOINT).exists():
+                raise RestoreError(f"{out} already holds a run", "add --resume to continue it, or choose another --out")
+            hyper = _parse_options(body_option)
+            hyper.update({k: v for k, v in (("base_filter", base_filter), ("num_residuals", num_residuals)) if v is not None})
+            config = TrainConfig(
+                out=str(out), task=task, head=head, body=body, body_options=hyper, degradations=degradations,
+                epochs=epochs or 10, steps_per_epoch=steps_per_epoch, batch_size=batch_size, patch=patch,
+                optimizer=optimizer, lr=lr, momentum=momentum, weight_decay=weight_decay, loss=loss,
+                clip_grad=clip_grad or None, scheduler=scheduler, device=device,
+                data=None if data is None else str(data), seed=seed, train_images=train_images,
+                val_images=val_images, threads=threads,
+            )  # fmt: skip
+            trainer = Trainer(config, command)
+        done = trainer.fit()
+        if not done:
+            typer.echo(f"interrupted; checkpoint saved in {out} (continue with --resume)", err=True)
+            raise typer.Exit(130)
+        typer.echo(f"weights: {out / 'model.safetensors'}", err=True)
+
+
+def models(
+    weights: List[Path] = typer.Argument(
+        None, help="Weights files to describe (default: the shipped models).", metavar="[WEIGHTS]..."
+    ),
+) -> None:
+    """List the trained models (shipped, or the given files) with their metadata and scores."""
+    from restoretk.cli import _user_errors
+
+    with _user_errors():
+        from restoretk.learners.weights import read_metadata, shipped_weights
+
+        paths = {str(p): p for p in weights} if weights else shipped_weights()
+        if not paths:
+            typer.echo("no trained models ship with this installation; train one with 'restoretk train'")
+            return
+        for name, path in paths.items():
+            meta = read_metadata(path)
+            arch, val = meta["architecture"], meta.get("val", {})
+            hyper = ", ".join(f"{k}={v}" for k, v in arch["body_options"].items())
+            typer.echo(f"{name}: {arch['head']} ({arch['task']}, x{arch['scale']}), body {arch['body']}({hyper})")
+            typer.echo(f"    {meta['parameters']:,} parameters, {path.stat().st_size / 1e6:.1f} MB, {path}")
+            typer.echo(
+                f"    trained {meta.get('epochs', '?')} epochs ({meta.get('steps', '?')} steps) on {meta.get('data', '?')}, "
+                f"degradations {meta.get('degradations', '?')}, {meta.get('training_seconds', 0) / 3600:.1f} h on "
+                f"{meta.get('hardware', '?')}"
+            )
+            if val:
+                typer.echo(
+                    f"    val ({val.get('images')} images, {val.get('protocol')}): "
+                    f"PSNR {val.get('psnr', float('nan')):.2f} dB, SSIM {val.get('ssim', float('nan')):.4f}"
+                )
+            typer.echo(f"    restoretk {meta.get('restoretk', '?')}")

@@ -1,0 +1,237 @@
+"""Training pairs made on the fly: random blurs, noise and patches of sharp photos.
+
+Pairs follow the ``valid`` formation of :func:`restoretk.degrade`: a crop larger than
+the patch by the PSF size is blurred and only its fully covered part is kept, so the
+observation's borders look like a real photo's (the scene goes on past the frame),
+and the target is the part of the crop the observation shows
+(:func:`restoretk.reference_crop`).
+
+Degradation sets, registered by name, draw one degradation from a NumPy generator;
+a new set is one decorated function::
+
+    @register_degradations("deblur-gauss", task="deblur")
+    def gaussian_only(rng):
+        sigma = rng.uniform(0.5, 4.0)
+        return psf.parse(f"gauss:{sigma:.2f}"), 0.01, f"gauss:{sigma:.2f}"
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Sequence
+
+import numpy as np
+
+from restoretk import psf
+from restoretk.errors import RestoreError
+from restoretk.methods.registry import Degradation
+from restoretk.operators.spatial import convolve_valid
+from restoretk.resize import downscale_kernel
+
+__all__ = [
+    "DEGRADATIONS",
+    "DegradationSet",
+    "Pair",
+    "PairSampler",
+    "make_pair",
+    "register_degradations",
+    "validation_pairs",
+]
+
+#: The largest noise level drawn for deblurring (σ in [0, 1] units).
+MAX_DEBLUR_NOISE = 0.05
+
+#: The largest noise level drawn for super-resolution.
+MAX_SR_NOISE = 0.01
+
+Draw = Callable[[np.random.Generator], tuple[np.ndarray, float, str]]
+
+
+@dataclass(frozen=True)
+class DegradationSet:
+    """A registered way to draw degradations: ``draw(rng) -> (psf, noise, label)``."""
+
+    name: str
+    task: str
+    scale: int
+    draw: Draw
+
+
+DEGRADATIONS: dict[str, DegradationSet] = {}
+
+
+def register_degradations(name: str, *, task: str, scale: int = 1) -> Callable[[Draw], Draw]:
+    """Register ``draw(rng) -> (psf, noise, label)`` as the degradation set ``name``."""
+
+    def decorate(draw: Draw) -> Draw:
+        if name in DEGRADATIONS:
+            raise ValueError(f"degradation set {name!r} is registered twice")
+        DEGRADATIONS[name] = DegradationSet(name, task, scale, draw)
+        return draw
+
+    return decorate
+
+
+def _deblur_noise(rng: np.random.Generator) -> float:
+    # squared uniform: half the draws below σ = 0.012, where most photos are
+    return float(MAX_DEBLUR_NOISE * rng.random() ** 2)
+
+
+@register_degradations("deblur", task="deblur")
+def camera_blurs(rng: np.random.Generator) -> tuple[np.ndarray, float, str]:
+    """Gaussians (isotropic and not, σ 0.5–4), camera shake (11–31 px), motion, defocus; σ 0–0.05.
+
+    Examples
+    --------
+    >>> kernel, noise, label = camera_blurs(np.random.default_rng(0))
+    >>> label, kernel.shape, round(noise, 4)
+    ('shake:1097657232,15', (15, 15), 0.0001)
+    """
+    family = rng.choice(["gauss", "gauss-anisotropic", "shake", "motion", "disk"], p=[0.25, 0.2, 0.3, 0.15, 0.1])
+    if family == "gauss":
+        spec = f"gauss:{rng.uniform(0.5, 4.0):.2f}"
+    elif family == "gauss-anisotropic":
+        wide = rng.uniform(1.0, 4.0)
+        spec = f"gauss:{wide:.2f},{rng.uniform(0.3, wide):.2f},{rng.uniform(0, 180):.0f}"
+    elif family == "shake":
+        spec = f"shake:{rng.integers(2**31)},{2 * rng.integers(5, 16) + 1}"
+    elif family == "motion":
+        spec = f"motion:{rng.uniform(3, 25):.1f},{rng.uniform(0, 180):.0f}"
+    else:
+        spec = f"disk:{rng.uniform(1, 6):.2f}"
+    return psf.parse(spec), _deblur_noise(rng), spec
+
+
+@register_degradations("sr-bicubic", task="sr", scale=4)
+def bicubic_downscale(rng: np.random.Generator) -> tuple[np.ndarray, float, str]:
+    """The blur of a MATLAB bicubic ×4 downscale; noise σ 0–0.01 (mostly tiny)."""
+    return downscale_kernel(4), float(MAX_SR_NOISE * rng.random() ** 3), "bicubic"
+
+
+@register_degradations("sr", task="sr", scale=4)
+def downscales(rng: np.random.Generator) -> tuple[np.ndarray, float, str]:
+    """Half bicubic ×4 downscales, half ``S H`` with a Gaussian of σ 0.8–2.4; noise σ 0–0.01."""
+    if rng.random() < 0.5:
+        return bicubic_downscale(rng)
+    spec = f"gauss:{rng.uniform(0.8, 2.4):.2f}"
+    return psf.parse(spec), float(MAX_SR_NOISE * rng.random() ** 3), spec
+
+
+@dataclass(frozen=True)
+class Pair:
+    """An observation, what it should restore to, and how it was made."""
+
+    observation: np.ndarray
+    target: np.ndarray
+    degradation: Degradation
+    label: str
+
+
+def make_pair(
+    scene: np.ndarray, kernel: np.ndarray, scale: int, noise: float, rng: np.random.Generator, label: str = ""
+) -> Pair:
+    """Degrade a channels-first float32 ``scene`` by the valid formation; noise from ``rng``.
+
+    The target is the part of ``scene`` the observation shows, cut to a multiple of
+    ``scale``.
+
+    Examples
+    --------
+    >>> pair = make_pair(np.zeros((3, 40, 40), np.float32), psf.parse("box:5"), 4, 0.0, np.random.default_rng(0))
+    >>> pair.observation.shape, pair.target.shape
+    ((3, 9, 9), (3, 36, 36))
+    """
+    blurred = convolve_valid(scene, kernel.astype(np.float32))
+    rows, cols = (n - n % scale for n in blurred.shape[-2:])
+    top, left = kernel.shape[0] - 1 - kernel.shape[0] // 2, kernel.shape[1] - 1 - kernel.shape[1] // 2
+    target = np.ascontiguousarray(scene[:, top : top + rows, left : left + cols])
+    observation = blurred[:, :rows:scale, :cols:scale]
+    if noise:
+        observation = observation + np.float32(noise) * rng.standard_normal(observation.shape, dtype=np.float32)
+    return Pair(np.ascontiguousarray(observation), target, Degradation(kernel, scale, noise), label)
+
+
+class PairSampler:
+    """Random training pairs from sharp photos: crop, flip/rotate, degrade.
+
+    Everything random comes from one NumPy generator, whose :attr:`state` is saved
+    with a checkpoint, so a resumed run draws the same pairs.
+
+    Parameters
+    ----------
+    images : sequence of numpy.ndarray
+        ``H×W×3`` uint8 photos.
+    degradations : DegradationSet
+        What to draw.
+    patch : int
+        Side of the high-resolution target (a multiple of the scale).
+    seed : int
+        Seed of the generator.
+
+    Examples
+    --------
+    >>> photos = [np.random.default_rng(0).integers(0, 256, (80, 90, 3), dtype=np.uint8)]
+    >>> sampler = PairSampler(photos, DEGRADATIONS["sr-bicubic"], 32, seed=1)
+    >>> pair = sampler.batch(2)[1]
+    >>> pair.observation.shape, pair.target.shape
+    ((3, 8, 8), (3, 32, 32))
+    """
+
+    def __init__(self, images: Sequence[np.ndarray], degradations: DegradationSet, patch: int, seed: int) -> None:
+        if patch < 1 or patch % degradations.scale:
+            raise RestoreError(
+                f"patch {patch} is not a positive multiple of the scale {degradations.scale}",
+                f"use e.g. --patch {16 * degradations.scale}",
+            )
+        self.images = list(images)
+        self.degradations = degradations
+        self.patch = patch
+        self.rng = np.random.default_rng(seed)
+
+    @property
+    def state(self) -> dict:
+        """The generator's state (plain Python values)."""
+        return self.rng.bit_generator.state
+
+    @state.setter
+    def state(self, value: dict) -> None:
+        self.rng.bit_generator.state = value
+
+    def batch(self, size: int) -> list[Pair]:
+        """``size`` new pairs."""
+        return [self._pair() for _ in range(size)]
+
+    def _pair(self) -> Pair:
+        rng = self.rng
+        kernel, noise, label = self.degradations.draw(rng)
+        side = self.patch + max(kernel.shape) - 1
+        photo = self.images[rng.integers(len(self.images))]
+        rows, cols = photo.shape[:2]
+        if rows < side or cols < side:
+            raise RestoreError(
+                f"a training image of {rows}x{cols} is smaller than a patch with its blur ({side}x{side})",
+                "use larger images or a smaller --patch",
+            )
+        top, left = rng.integers(rows - side + 1), rng.integers(cols - side + 1)
+        crop = photo[top : top + side, left : left + side]
+        crop = np.rot90(crop, rng.integers(4))
+        if rng.random() < 0.5:
+            crop = crop[:, ::-1]
+        need = (self.patch + kernel.shape[0] - 1, self.patch + kernel.shape[1] - 1)
+        scene = np.moveaxis(crop[: need[0], : need[1]], -1, 0).astype(np.float32) / 255
+        return make_pair(scene, kernel, self.degradations.scale, noise, rng, label)
+
+
+def validation_pairs(images: Sequence[np.ndarray], degradations: DegradationSet, seed: int) -> list[Pair]:
+    """Whole photos degraded once, reproducibly: the same pairs for every epoch and run.
+
+    Image ``k`` draws its degradation and noise from a generator seeded by
+    ``(seed, k)``, independent of training.
+    """
+    pairs = []
+    for index, photo in enumerate(images):
+        rng = np.random.default_rng([seed, index])
+        kernel, noise, label = degradations.draw(rng)
+        scene = np.moveaxis(photo, -1, 0).astype(np.float32) / 255
+        pairs.append(make_pair(scene, kernel, degradations.scale, noise, rng, label))
+    return pairs

@@ -1,0 +1,263 @@
+"""The benchmark runner: files, reuse after interruption, identical inputs, failures reported,
+and the published BSD100 bicubic baseline reproduced through ``restoretk bench`` itself."""
+
+from __future__ import annotations
+
+import csv
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from restoretk.bench.peers import contender_names, resolve_contender
+from restoretk.bench.report import write_report
+from restoretk.bench.runner import CSV_FIELDS, open_images, run_bench
+from restoretk.bench.scenarios import DeblurScenario, get_scenario, list_scenarios
+from restoretk.cli import app
+from restoretk.errors import RestoreError
+from restoretk.io import write_image
+from restoretk.methods import registry
+
+
+def _bsds_root() -> Path | None:
+    env = os.environ.get("RESTORETK_DATA")
+    candidates = [Path(env)] if env else []
+    candidates.append(Path(__file__).resolve().parents[2] / "shared/data/BSDS500")
+    return next((p for p in candidates if (p / "val").is_dir()), None)
+
+
+BSDS = _bsds_root()
+needs_bsds = pytest.mark.skipif(BSDS is None, reason="BSDS500 not found (../shared/data/BSDS500 or RESTORETK_DATA)")
+
+runner = CliRunner()
+
+
+def bench(*args):
+    return runner.invoke(app, ["bench", *map(str, args)])
+
+
+@pytest.fixture(scope="module")
+def images(tmp_path_factory) -> Path:
+    """Three small 8-bit photos-to-be (64×72, room for a 31×31 shake): shading, edges, texture, seeded."""
+    folder = tmp_path_factory.mktemp("images")
+    rng = np.random.default_rng(7)
+    rows, cols = np.mgrid[0:64, 0:72] / 64.0
+    for k in range(3):
+        shading = 0.3 + 0.4 * np.sin(2 * np.pi * (rows * (k + 1) / 2 + cols / 3))
+        squares = ((np.floor(rows * 6) + np.floor(cols * 5 + k)) % 2) * 0.25
+        texture = rng.random((64, 72, 3)) * 0.2
+        image = np.clip(shading[..., None] * [1.0, 0.8, 0.6] + squares[..., None] + texture, 0, 1)
+        write_image(folder / f"img{k}.png", image, bit_depth=8)
+    return folder
+
+
+def _rows(path: Path) -> list[dict[str, str]]:
+    with path.open(newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def _table(path: Path) -> dict[tuple[str, str], tuple[str, str, str]]:
+    """summary.csv as (scenario, method) -> (n_images, psnr, ssim)."""
+    return {(r["scenario"], r["method"]): (r["n_images"], r["psnr"], r["ssim"]) for r in _rows(path)}
+
+
+def test_list_shows_each_scenario_with_its_definition_and_protocol():
+    result = bench("--list")
+    assert result.exit_code == 0, result.output
+    for scenario in list_scenarios():
+        assert f"{scenario.name} (version {scenario.version}" in result.output
+        assert scenario.definition() in result.output
+    assert "gauss:2@25, Gaussian noise σ = 0.01, valid formation" in result.output
+    assert "Y (BT.601), 4-pixel border shaved" in result.output
+
+
+def test_scenarios_are_seeded_per_image_and_identical_run_after_run(images):
+    folder, _ = open_images(images, None, None)
+    (name_a, a), (name_b, b) = folder[0], folder[1]
+    for scenario in list_scenarios():
+        first, again = scenario.case(name_a, a), scenario.case(name_a, a)
+        np.testing.assert_array_equal(first.degraded, again.degraded)
+        np.testing.assert_array_equal(first.truth, again.truth)
+        assert first.degraded.dtype == np.float32 and first.truth.shape[2] == 3
+        assert scenario.case(name_b, b).seed != first.seed
+    motion = get_scenario("deblur-motion")
+    sizes = {motion.case(f"image{k}", a).degradation.psf.shape[0] for k in range(12)}
+    assert sizes <= set(range(15, 32, 2)) and len(sizes) > 2
+    # the valid formation's truth is the matching centre crop; SR truth is s times the input
+    gauss = get_scenario("deblur-gauss2").case(name_a, a)
+    assert gauss.truth.shape == (64 - 24, 72 - 24, 3) == gauss.degraded.shape
+    for name in ("sr4-bicubic", "sr4-gauss", "sr2-bicubic"):
+        case = get_scenario(name).case(name_a, a)
+        s = case.degradation.scale
+        assert case.truth.shape == (case.degraded.shape[0] * s, case.degraded.shape[1] * s, 3)
+
+
+def test_bench_writes_rows_summary_table_and_figures(images, tmp_path):
+    out = tmp_path / "out"
+    result = bench("--data", images, "--scenario", "deblur-gauss2", "--scenario", "sr4-bicubic", "--workers", 1, "--out", out)
+    assert result.exit_code == 0, result.output
+    rows = _rows(out / "per_image.csv")
+    assert tuple(rows[0]) == CSV_FIELDS
+    expected = {(s, m) for s, task in (("deblur-gauss2", "deblur"), ("sr4-bicubic", "upscale")) for m in contender_names(task)}
+    measured = {(r["scenario"], r["method"]) for r in rows}
+    assert measured <= expected and len(rows) == 3 * len(measured)
+    assert {("deblur-gauss2", "wiener"), ("deblur-gauss2", "skimage-unsupervised-wiener"), ("sr4-bicubic", "bicubic"),
+            ("sr4-bicubic", "opencv-bicubic"), ("deblur-gauss2", "identity"), ("sr4-bicubic", "identity")} <= measured
+    assert {r["dataset"] for r in rows} == {images.name} and {r["version"] for r in rows} == {"1"}
+    summary = _rows(out / "summary.csv")
+    assert list(summary[0]) == ["scenario", "method", "n_images", "psnr", "ssim", "seconds_median"]
+    table = _table(out / "summary.csv")
+    assert all(n == "3" for n, _, _ in table.values())
+    # the headline: restoretk's Wiener beats the identity; every protocol is printed
+    assert float(table[("deblur-gauss2", "wiener")][1]) > float(table[("deblur-gauss2", "identity")][1])
+    markdown = (out / "summary.md").read_text()
+    assert markdown == result.stdout.rstrip("\n") + "\n" or markdown in result.stdout
+    assert "Protocol: PSNR/SSIM on all channels, no border shaved, data range 1; outputs clipped to [0, 1], not quantised" in markdown
+    assert "Protocol: PSNR/SSIM on Y (BT.601), 4-pixel border shaved, data range 1; outputs clipped to [0, 1] and rounded to 8 bits" in markdown
+    assert "| skimage-wiener | peer | 3 |" in markdown and "| opencv-lanczos | peer | 3 |" in markdown
+    for _, method in expected - measured:  # e.g. a learned method without weights in this installation
+        assert f"**{method}: skipped**: " in markdown
+    assert sorted(p.name for p in (out / "figures").iterdir()) == ["deblur-gauss2.png", "sr4-bicubic.png"]
+
+
+def test_rerun_reuses_rows_and_an_interrupted_run_continues(images, tmp_path):
+    out = tmp_path / "out"
+    args = ("--data", images, "--scenario", "deblur-gauss2-n3", "--method", "tikhonov", "--method", "skimage-wiener", "--workers", 1)
+    assert bench(*args, "--limit", 2, "--out", out).exit_code == 0
+    partial = (out / "per_image.csv").read_text()
+    with (out / "per_image.csv").open("a") as f:
+        f.write(partial.splitlines()[1][:30])  # a line cut short by a crash
+    result = bench(*args, "--out", out)
+    assert result.exit_code == 0, result.output
+    assert "Reused 6 of 9 per-image results" in result.stdout
+    first = _table(out / "summary.csv")
+    rows = _rows(out / "per_image.csv")
+    assert len([r for r in rows if r["psnr"]]) == 9  # nothing computed twice; the cut line is ignored
+    again = bench(*args, "--out", out)
+    assert "Reused 9 of 9 per-image results" in again.stdout
+    assert _table(out / "summary.csv") == first
+    fresh = tmp_path / "fresh"
+    assert bench(*args, "--out", fresh).exit_code == 0
+    assert _table(fresh / "summary.csv") == first  # reused and recomputed numbers agree
+
+
+def test_a_method_that_cannot_help_scores_as_the_identity(images, tmp_path, monkeypatch):
+    """A pass-through method and the exact inverse of a 1×1 PSF both give the identity's numbers."""
+
+    def passthrough(image, degradation):
+        return image.copy()
+
+    method = registry.Method("test-passthrough", frozenset({"deblur"}), passthrough, "returns its input", False, ())
+    monkeypatch.setitem(registry._METHODS, "test-passthrough", method)
+    delta = DeblurScenario("test-delta", "1", psf="box:1", noise=0.02, formation="valid")
+    folder, label = open_images(images, None, None)
+    run = run_bench(
+        [get_scenario("deblur-gauss2"), delta], folder, label, tmp_path, methods=["test-passthrough", "pinv"],
+        workers=1, figures=False, progress=False,
+    )
+    rows, _ = write_report(run)
+    score = {(r.scenario, r.method): (round(r.psnr, 4), round(r.ssim, 4)) for r in rows}
+    assert score[("deblur-gauss2", "test-passthrough")] == score[("deblur-gauss2", "identity")]
+    assert score[("test-delta", "pinv")] == score[("test-delta", "identity")]
+    assert score[("deblur-gauss2", "pinv")][0] < score[("deblur-gauss2", "identity")][0]  # noise amplified
+
+
+def test_a_method_that_cannot_run_is_skipped_with_its_reason(images, tmp_path, monkeypatch):
+    def broken(image, degradation):
+        raise RestoreError("weights test.safetensors not found", "run `restoretk fetch-weights`")
+
+    method = registry.Method("test-broken", frozenset({"upscale"}), broken, "needs weights", False, ())
+    monkeypatch.setitem(registry._METHODS, "test-broken", method)
+    out = tmp_path / "out"
+    result = bench("--data", images, "--scenario", "sr2-bicubic", "--method", "test-broken", "--method", "bicubic",
+                   "--workers", 1, "--out", out)
+    assert result.exit_code == 0, result.output
+    markdown = (out / "summary.md").read_text()
+    assert "**test-broken: skipped**: RestoreError: weights test.safetensors not found" in markdown
+    assert "test-broken" in result.stderr
+    assert set(_table(out / "summary.csv")) == {("sr2-bicubic", "bicubic"), ("sr2-bicubic", "identity")}
+
+
+def test_worker_processes_give_the_same_numbers(images, tmp_path):
+    args = ("--data", images, "--scenario", "deblur-motion", "--scenario", "sr4-gauss", "--method", "wiener",
+            "--method", "skimage-unsupervised-wiener", "--method", "opencv-bicubic", "--no-figures")
+    assert bench(*args, "--workers", 1, "--out", tmp_path / "one").exit_code == 0
+    result = bench(*args, "--workers", 2, "--out", tmp_path / "two")
+    assert result.exit_code == 0, result.output
+    one, two = _table(tmp_path / "one" / "summary.csv"), _table(tmp_path / "two" / "summary.csv")
+    assert len(one) == 6 and one == two
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--scenario", "deblur-gaus2", "--out", "x"], "unknown scenario 'deblur-gaus2'; use one of: deblur-gauss2,"),
+        (["--method", "wienr", "--out", "x"], "method 'wienr' applies to none of the scenarios"),
+        (["--scenario", "sr4-bicubic", "--method", "richardson-lucy", "--out", "x"], "applies to none"),
+        (["--method", "skimage-wiener[gain=2]", "--out", "x"], "skimage-wiener takes: balance"),
+        ([], "no output folder given; add --out DIR"),
+        (["--limit", "0", "--out", "x"], "--limit 0"),
+        (["--data", "/nonexistent/folder", "--out", "x"], "--data /nonexistent/folder is not a folder"),
+    ],
+)
+def test_user_errors_are_one_line(args, message, images, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    if "--data" not in args:
+        args = ["--data", str(images), *args]
+    result = bench(*args)
+    assert result.exit_code == 2
+    assert message in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "x").exists()
+
+
+def test_a_plain_folder_has_no_splits(images):
+    result = bench("--data", images, "--split", "val", "--out", "x")
+    assert result.exit_code == 2 and "plain folder of images" in result.stderr
+
+
+def test_missing_bsds_says_where_it_looked(tmp_path, monkeypatch):
+    monkeypatch.delenv("RESTORETK_DATA", raising=False)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    result = bench("--out", tmp_path / "out")
+    assert result.exit_code == 2 and "BSDS500 not found" in result.stderr and "RESTORETK_DATA" in result.stderr
+
+
+def test_peers_take_parameters_by_name():
+    assert resolve_contender("skimage-wiener[balance=0.5]", "deblur").name == "skimage-wiener[balance=0.5]"
+    with pytest.raises(RestoreError, match="skimage-wiener takes: balance"):
+        resolve_contender("skimage-wiener[gain=2]", "deblur")
+    with pytest.raises(RestoreError, match="unknown upscale method 'skimage-wiener'"):
+        resolve_contender("skimage-wiener", "upscale")
+
+
+@needs_bsds
+def test_bsds_split_with_limit(tmp_path):
+    out = tmp_path / "out"
+    result = bench("--data", BSDS, "--split", "val", "--limit", 2, "--scenario", "deblur-gauss2",
+                   "--method", "wiener", "--method", "skimage-wiener", "--workers", 1, "--out", out)
+    assert result.exit_code == 0, result.output
+    rows = _rows(out / "per_image.csv")
+    assert len(rows) == 6 and {r["dataset"] for r in rows} == {f"{BSDS.name}/val"}
+    table = _table(out / "summary.csv")
+    assert float(table[("deblur-gauss2", "wiener")][1]) > float(table[("deblur-gauss2", "skimage-wiener")][1])
+    assert (out / "figures" / "deblur-gauss2.png").is_file()
+
+
+@pytest.mark.bsds
+@needs_bsds
+def test_bsd100_x4_bicubic_through_the_runner_matches_published():
+    """``restoretk bench --split val --scenario sr4-bicubic --method bicubic`` gives 25.96 dB (Y)."""
+    import tempfile
+
+    start = time.perf_counter()
+    with tempfile.TemporaryDirectory() as out:
+        result = bench("--data", BSDS, "--split", "val", "--scenario", "sr4-bicubic", "--method", "bicubic", "--out", out)
+        assert result.exit_code == 0, result.output
+        n, psnr, _ = _table(Path(out) / "summary.csv")[("sr4-bicubic", "bicubic")]
+    print(f"BSD100 x4 bicubic through the runner: {psnr} dB in {time.perf_counter() - start:.1f} s")
+    assert n == "100"
+    assert abs(float(psnr) - 25.96) <= 0.02

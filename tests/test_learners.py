@@ -1,0 +1,360 @@
+"""Learned restorers: bodies, heads (the null-space property), pairs, tiling, weights, training and resume.
+
+Everything runs on tiny networks and small synthetic photos, seeded; no test needs
+BSDS500 or shipped weights.
+"""
+
+from __future__ import annotations
+
+import csv
+import signal
+
+import cv2
+import numpy as np
+import pytest
+import torch
+from torch import nn
+from typer.testing import CliRunner
+
+import restoretk
+from restoretk.errors import RestoreError
+from restoretk.learners import bodies, weights
+from restoretk.learners.bodies import body_options, build_body, list_bodies, register_body
+from restoretk.learners.degradations import DEGRADATIONS, PairSampler, make_pair, validation_pairs
+from restoretk.learners.heads import HEADS, build_head
+from restoretk.learners.inference import restore_tiled, run_body
+from restoretk.learners.methods import learned_restore
+from restoretk.learners.training import TrainConfig, Trainer
+from restoretk.learners.weights import load_weights, read_metadata, save_weights, weights_for
+from restoretk.methods.classical import degradation_operator, natural_image_prior, wiener
+from restoretk.methods.registry import Degradation
+from restoretk.psf import parse
+from restoretk.resize import downscale_kernel
+
+TINY = {"base_filter": 4, "num_residuals": 1}
+
+
+def randomised(head: nn.Module, seed: int = 0) -> nn.Module:
+    """The head with every weight drawn at random, so the body's output is far from zero."""
+    generator = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for p in head.parameters():
+            p.copy_(0.1 * torch.randn(p.shape, generator=generator))
+    return head.eval()
+
+
+def smooth_photo(rng: np.random.Generator, shape=(40, 48), channels=3) -> np.ndarray:
+    """A random image with photo-like smoothness, channels first, float32 in [0, 1]."""
+    image = cv2.GaussianBlur(rng.random(shape + (channels,)).astype(np.float32), (0, 0), 2)
+    image = (image - image.min()) / (image.max() - image.min())
+    return np.moveaxis(image.reshape(shape + (channels,)), -1, 0).copy()
+
+
+# -- bodies ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", list_bodies())
+def test_every_body_keeps_the_size_and_starts_at_zero(name):
+    body = build_body(name, 6, 3, **({"depth": 2} if name == "unet" else {}))
+    z = torch.rand(2, 6, 4 * body.multiple, 2 * body.multiple)
+    out = body(z)
+    assert out.shape == (2, 3) + z.shape[-2:]
+    assert torch.count_nonzero(out) == 0  # the residual heads start as their classical estimate
+    assert run_body(body, torch.rand(1, 6, 13, 11)).shape == (1, 3, 13, 11)
+
+
+def test_resnet_decimation_runs_on_the_coarse_grid():
+    body = build_body("resnet", 3, 3, base_filter=8, num_residuals=2, decimation=4)
+    assert body.multiple == 4 and body.head.in_channels == 3 * 16
+
+
+def test_a_new_body_is_one_registered_class(monkeypatch):
+    monkeypatch.setattr(bodies, "_BODIES", dict(bodies._BODIES))
+
+    @register_body("tiny")
+    class Tiny(nn.Module):
+        multiple = 1
+
+        def __init__(self, in_channels, out_channels, *, width=2):
+            super().__init__()
+            self.conv = nn.Conv2d(in_channels, out_channels, 3, padding=1)
+
+        def forward(self, z):
+            return self.conv(z)
+
+    head = build_head("mpr", "tiny", {"width": 3})
+    assert head.architecture["body_options"] == {"width": 3}
+    assert head.restore(smooth_photo(np.random.default_rng(0)), Degradation(parse("gauss:1"))).shape == (3, 40, 48)
+
+
+@pytest.mark.parametrize(
+    "call, match",
+    [
+        (lambda: body_options("resnett"), "unknown network body 'resnett'; use one of: resnet, unet"),
+        (lambda: body_options("resnet", depth=3), "has no hyper-parameter 'depth'"),
+        (lambda: build_body("resnet", 3, 3, decimation=0), "decimation >= 1"),
+        (lambda: build_head("mrp", "resnet"), "unknown head 'mrp'"),
+    ],
+)
+def test_bad_bodies_and_heads_are_one_line_errors(call, match):
+    with pytest.raises(RestoreError, match=match):
+        call()
+
+
+# -- heads: the null-space property ----------------------------------------------------------
+
+
+def observe(x: np.ndarray, degradation: Degradation, seed: int = 1) -> np.ndarray:
+    """``y = A x + n`` with circular borders (so that the whole grid is the frame)."""
+    op = degradation_operator(degradation, x.shape[-2:])
+    noise = degradation.noise * np.random.default_rng(seed).standard_normal(op.out_shape)
+    return (op.forward(x.astype(np.float64)) + noise).astype(np.float32)
+
+
+def ideal_low_pass(shape: tuple[int, int], cutoff: float) -> np.ndarray:
+    """A centred kernel whose transfer is exactly 1 below ``cutoff`` cycles/pixel and 0 above.
+
+    Its singular values are 1 or 0, nothing in between: the null space is exact.
+    """
+    frequency = np.hypot(*np.meshgrid(np.fft.fftfreq(shape[0]), np.fft.fftfreq(shape[1]), indexing="ij"))
+    return np.fft.fftshift(np.fft.ifft2((frequency < cutoff).astype(float)).real)
+
+
+CASES = {
+    "mpr": Degradation(ideal_low_pass((32, 40), 0.3), 1, 0.01),
+    "mpr-sr": Degradation(downscale_kernel(2), 2, 0.01),
+}
+
+
+@pytest.mark.parametrize("head_name", CASES)
+def test_mpr_only_adds_what_the_camera_cannot_see(head_name):
+    """``A x̂ = A A⁺_ε y`` for ε = 0, whatever the network outputs; not so for wiener-resid."""
+    degradation = CASES[head_name]
+    x = smooth_photo(np.random.default_rng(2), (32, 40))
+    y = observe(x, degradation)
+    op = degradation_operator(degradation, x.shape[-2:])
+    head = randomised(build_head(head_name, "resnet", TINY | {"decimation": degradation.scale}, scale=degradation.scale))
+    restored = head.restore(y, degradation, boundary="circular", eps=0.0).astype(np.float64)
+    estimate = op.pinv(y.astype(np.float64), 0.0, prior=natural_image_prior(op.in_shape))  # x_w = A⁺ y
+    seen = op.forward(estimate)
+    assert np.abs(restored - estimate).max() > 0.05  # the network did add something
+    np.testing.assert_allclose(op.forward(restored), seen, atol=1e-5)
+    if head_name == "mpr":
+        ablation = randomised(build_head("wiener-resid", "resnet", TINY))
+        unprojected = ablation.restore(y, degradation, boundary="circular", eps=0.0).astype(np.float64)
+        assert np.abs(op.forward(unprojected) - seen).max() > 1e-2
+
+
+@pytest.mark.parametrize("head_name", ["mpr", "wiener-resid", "mpr-sr"])
+def test_an_untrained_head_is_the_wiener_method(head_name):
+    scale = HEADS[head_name].scale
+    degradation = Degradation(downscale_kernel(scale) if scale > 1 else parse("motion:7,30"), scale, 0.01)
+    y = smooth_photo(np.random.default_rng(3), (24, 28))
+    head = build_head(head_name, "resnet", TINY | {"decimation": scale})
+    expected = wiener(y, degradation, boundary="reflect")
+    np.testing.assert_allclose(head.restore(y, degradation, boundary="reflect"), expected, atol=1e-5)
+
+
+def test_srnet_starts_as_bicubic():
+    y = smooth_photo(np.random.default_rng(4), (12, 10))
+    head = build_head("srnet", "resnet", TINY | {"decimation": 4})
+    restored = head.restore(y, Degradation(downscale_kernel(4), 4, 0.0))
+    bicubic = restoretk.upscale(np.moveaxis(y, 0, -1), 4, "bicubic", clip=False)
+    np.testing.assert_allclose(np.moveaxis(restored, 0, -1), bicubic, atol=1e-5)
+
+
+def test_a_model_refuses_another_scale():
+    head = build_head("mpr-sr", "resnet", TINY | {"decimation": 4})
+    with pytest.raises(RestoreError, match="upscales by 4, not 2"):
+        head.restore(np.zeros((3, 8, 8), np.float32), Degradation(downscale_kernel(2), 2, 0.0))
+
+
+# -- training pairs --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("spec, scale", [("motion:9,30", 1), ("gauss:1.5,0.7,20", 1), ("gauss:1.2", 4)])
+def test_pairs_follow_the_valid_formation(spec, scale):
+    scene = smooth_photo(np.random.default_rng(5), (60, 64))
+    kernel = parse(spec)
+    pair = make_pair(scene, kernel, scale, 0.0, np.random.default_rng(0))
+    hwc = np.moveaxis(scene, 0, -1)
+    expected = restoretk.degrade(hwc, kernel, scale=scale, boundary="valid")
+    rows, cols = pair.observation.shape[-2:]
+    np.testing.assert_allclose(np.moveaxis(pair.observation, 0, -1), expected[:rows, :cols], atol=1e-6)
+    reference = restoretk.reference_crop(hwc, kernel)
+    np.testing.assert_array_equal(np.moveaxis(pair.target, 0, -1), reference[: rows * scale, : cols * scale])
+
+
+def test_the_sampler_is_reproducible_from_its_state():
+    photos = [np.random.default_rng(k).integers(0, 256, (70, 80, 3), dtype=np.uint8) for k in range(3)]
+    sampler = PairSampler(photos, DEGRADATIONS["deblur"], 16, seed=7)
+    sampler.batch(3)
+    state = sampler.state
+    first = sampler.batch(4)
+    sampler.state = state
+    again = sampler.batch(4)
+    for a, b in zip(first, again):
+        assert a.label == b.label
+        np.testing.assert_array_equal(a.observation, b.observation)
+        np.testing.assert_array_equal(a.target, b.target)
+    assert len({p.label for p in first}) == 4  # every pair draws its own blur
+
+
+def test_validation_pairs_are_fixed_by_the_seed():
+    photos = [np.random.default_rng(k).integers(0, 256, (60, 70, 3), dtype=np.uint8) for k in range(2)]
+    a, b = (validation_pairs(photos, DEGRADATIONS["sr"], seed=3) for _ in range(2))
+    assert [p.label for p in a] == [p.label for p in b]
+    np.testing.assert_array_equal(a[1].observation, b[1].observation)
+
+
+def test_patches_larger_than_the_photos_are_an_error():
+    sampler = PairSampler([np.zeros((20, 20, 3), np.uint8)], DEGRADATIONS["deblur"], 32, seed=0)
+    with pytest.raises(RestoreError, match="smaller than a patch"):
+        sampler.batch(1)
+
+
+# -- tiling ----------------------------------------------------------------------------------
+
+
+def test_tiles_give_the_whole_image_result_for_a_local_network():
+    head = randomised(build_head("srnet", "resnet", TINY | {"decimation": 4}), seed=1)
+    y = smooth_photo(np.random.default_rng(6), (45, 38))
+    degradation = Degradation(downscale_kernel(4), 4, 0.0)
+    whole = head.restore(y, degradation, boundary="reflect")
+    tiled = restore_tiled(lambda piece: head.restore(piece, degradation, boundary="reflect"), y, 4, 16, 12)
+    np.testing.assert_allclose(tiled, whole, atol=1e-5)
+
+
+def test_tiled_mpr_matches_one_piece(tmp_path):
+    path = save_weights(randomised(build_head("mpr", "resnet", TINY), seed=2), tmp_path / "mpr.safetensors")
+    y = smooth_photo(np.random.default_rng(7), (96, 90))
+    degradation = Degradation(parse("gauss:1.5"), 1, 0.01)
+    whole = learned_restore("mpr", y, degradation, weights=path, device="cpu", tile=128)
+    tiled = learned_restore("mpr", y, degradation, weights=path, device="cpu", tile=40)
+    assert np.abs(tiled - whole).mean() < 2e-3
+
+
+# -- weights and methods ---------------------------------------------------------------------
+
+
+def test_weights_round_trip_with_metadata(tmp_path):
+    head = randomised(build_head("mpr", "unet", {"base_filter": 4, "num_residuals": 1, "depth": 2}))
+    path = save_weights(head, tmp_path / "m.safetensors", epochs=3, val={"psnr": 30.0})
+    loaded = load_weights(path)
+    meta = read_metadata(path)
+    assert meta["epochs"] == 3 and meta["val"]["psnr"] == 30.0 and meta["restoretk"] == restoretk.__version__
+    assert meta["architecture"]["body_options"] == {"base_filter": 4, "num_residuals": 1, "depth": 2}
+    y = smooth_photo(np.random.default_rng(8), (20, 24))
+    degradation = Degradation(parse("gauss:1"), 1, 0.01)
+    np.testing.assert_array_equal(loaded.restore(y, degradation), head.restore(y, degradation))
+
+
+def test_the_api_runs_a_users_model_by_option(tmp_path):
+    path = save_weights(randomised(build_head("mpr", "resnet", TINY)), tmp_path / "mine.safetensors")
+    grey = smooth_photo(np.random.default_rng(9), (30, 34), channels=1)[0]
+    restored = restoretk.deblur(grey, "gauss:1", "mpr", noise=0.01, weights=str(path), device="cpu")
+    assert restored.shape == grey.shape and restored.dtype == np.float32
+    with pytest.raises(RestoreError, match="holds a 'mpr' model, not 'wiener-resid'"):
+        restoretk.deblur(grey, "gauss:1", "wiener-resid", noise=0.01, weights=str(path))
+
+
+def test_missing_weights_say_how_to_get_them(tmp_path, monkeypatch):
+    monkeypatch.setattr(weights, "shipped_weights", lambda: {})
+    with pytest.raises(RestoreError, match="restoretk train --head mpr"):
+        weights_for("mpr")
+    with pytest.raises(RestoreError, match="not found"):
+        read_metadata(tmp_path / "none.safetensors")
+
+
+# -- training --------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def photos(tmp_path_factory):
+    """A BSDS500-like folder: train/ and val/ of small smooth photos."""
+    root = tmp_path_factory.mktemp("data")
+    rng = np.random.default_rng(10)
+    for split, count in (("train", 3), ("val", 2)):
+        (root / split).mkdir()
+        for k in range(count):
+            image = np.moveaxis(smooth_photo(rng, (56, 60)), 0, -1)
+            cv2.imwrite(str(root / split / f"{k}.png"), np.round(image * 255).astype(np.uint8))
+    return root
+
+
+def tiny_run(out, photos, **changes) -> TrainConfig:
+    settings = dict(
+        out=str(out), body_options=dict(TINY), epochs=2, steps_per_epoch=3, batch_size=2, patch=16,
+        data=str(photos), val_images=2, seed=5, threads=1,
+    )  # fmt: skip
+    return TrainConfig(**(settings | changes))
+
+
+def read_rows(path):
+    with open(path, newline="") as f:
+        return [{k: v for k, v in row.items() if k != "seconds"} for row in csv.DictReader(f)]
+
+
+def test_resume_after_ctrl_c_reproduces_the_uninterrupted_run(tmp_path, photos):
+    straight = Trainer(tiny_run(tmp_path / "a", photos))
+    assert straight.fit()
+
+    interrupted = Trainer(tiny_run(tmp_path / "b", photos))
+    batch, calls = interrupted.sampler.batch, []
+
+    def ctrl_c_on_the_fifth_step(size):
+        calls.append(size)
+        if len(calls) == 5:
+            signal.raise_signal(signal.SIGINT)
+        return batch(size)
+
+    interrupted.sampler.batch = ctrl_c_on_the_fifth_step
+    assert not interrupted.fit()
+    assert (interrupted.epoch, interrupted.step) == (1, 2)
+
+    resumed = Trainer.resume(tmp_path / "b")
+    assert resumed.fit()
+    assert read_rows(tmp_path / "a" / "metrics.csv") == read_rows(tmp_path / "b" / "metrics.csv")
+    a, b = (load_weights(tmp_path / run / "model.safetensors").state_dict() for run in "ab")
+    assert all(torch.equal(a[k], b[k]) for k in a)
+    assert (tmp_path / "b" / "convergence.png").stat().st_size > 0
+
+
+def test_the_sr_task_trains_a_head_on_the_coarse_grid(tmp_path, photos):
+    trainer = Trainer(tiny_run(tmp_path / "sr", photos, task="sr", head="srnet", patch=32, epochs=1, optimizer="sgd"))
+    assert trainer.model.body.multiple == 4  # the task's default decimation
+    assert trainer.fit()
+    meta = read_metadata(tmp_path / "sr" / "model.safetensors")
+    assert meta["architecture"]["scale"] == 4 and meta["val"]["images"] == 2 and np.isfinite(meta["val"]["psnr"])
+
+
+@pytest.mark.parametrize(
+    "changes, match",
+    [
+        ({"head": "mpr-sr"}, "head 'mpr-sr' is for --task sr"),
+        ({"optimizer": "lbfgs"}, "unknown optimizer 'lbfgs'"),
+        ({"loss": "l2"}, "unknown loss 'l2'; use one of: mse, l1, smoothl1"),
+        ({"task": "denoise"}, "unknown task 'denoise'"),
+    ],
+)
+def test_bad_training_settings_are_one_line_errors(tmp_path, photos, changes, match):
+    with pytest.raises(RestoreError, match=match):
+        tiny_run(tmp_path, photos, **changes)
+
+
+def test_the_commands_train_and_list_models(tmp_path, photos, monkeypatch):
+    from restoretk.cli import app
+
+    runner = CliRunner()
+    out = tmp_path / "run"
+    args = ["train", "--out", str(out), "--data", str(photos), "--epochs", "1", "--steps-per-epoch", "2",
+            "--batch-size", "2", "--patch", "16", "--base-filter", "4", "--num-residuals", "1",
+            "--val-images", "1", "--threads", "1"]  # fmt: skip
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    again = runner.invoke(app, args)
+    assert again.exit_code == 2 and "already holds a run" in again.output
+    listed = runner.invoke(app, ["models", str(out / "model.safetensors")])
+    assert listed.exit_code == 0 and "mpr (deblur, x1), body resnet(base_filter=4" in listed.output
+    monkeypatch.setattr(weights, "shipped_weights", lambda: {})
+    assert "no trained models ship" in runner.invoke(app, ["models"]).output

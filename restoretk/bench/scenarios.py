@@ -24,7 +24,7 @@ from restoretk.errors import RestoreError
 from restoretk.methods.classical import QUANTISATION_NOISE
 from restoretk.methods.registry import Degradation
 from restoretk.metrics import MetricProtocol
-from restoretk.resize import downscale_kernel, imresize, imresize_uint8, modcrop
+from restoretk.resize import downscale_kernel, imresize_uint8, modcrop
 
 __all__ = [
     "Case",

@@ -11,7 +11,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 name=${1:?usage: benchmarks/training/train.sh mpr|wiener-resid|mpr-sr|srnet}
-deblur=(--task deblur --body unet --base-filter 24 --num-residuals 1 -B depth=3 --patch 128 --lr 5e-4)
+deblur=(--task deblur --body resnet --base-filter 32 --num-residuals 8 --patch 128 --lr 5e-4)
 sr=(--task sr --body resnet --base-filter 64 --num-residuals 10 -B decimation=4 --patch 96 --lr 5e-4)
 common=(--epochs 60 --steps-per-epoch 250 --optimizer adam --loss l1 --clip-grad 1 --scheduler cosine
         --seed 0 --val-images 8 --threads 1)

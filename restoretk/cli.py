@@ -113,6 +113,12 @@ BIT_DEPTH = typer.Option(None, "--bit-depth", help="8 or 16 bits per sample (def
 NOISE = typer.Option("auto", "--noise", help="Noise std in [0,1] units, or 'auto' to estimate it.")
 BOUNDARY = typer.Option("auto", "--boundary", help="Borders: auto, reflect or circular.")
 OPTIONS = typer.Option([], "-O", "--option", help="Method option NAME=VALUE (repeatable), e.g. -O iterations=30.")
+WEIGHTS = typer.Option(None, "--weights", help="Your own trained model (.safetensors) for a learned method.")
+
+
+def _with_weights(options: dict, weights: Optional[Path]) -> dict:
+    """``--weights PATH`` is the learned methods' ``weights`` option."""
+    return {**options, "weights": str(weights)} if weights is not None else options
 
 
 def _noise_value(text: str) -> float | str:
@@ -132,13 +138,14 @@ def deblur(
     noise: str = NOISE,
     boundary: str = BOUNDARY,
     option: List[str] = OPTIONS,
+    weights: Optional[Path] = WEIGHTS,
     output: Optional[Path] = OUTPUT,
     overwrite: bool = OVERWRITE,
     bit_depth: Optional[int] = BIT_DEPTH,
 ) -> None:
     """Remove a known blur. Without -o, writes NAME-deblurred.EXT beside each input."""
     with _user_errors():
-        options = _parse_options(option)
+        options = _with_weights(_parse_options(option), weights)
         kernel = psf_module.parse(psf)
         api.deblur(np.zeros((kernel.shape[0] * 2, kernel.shape[1] * 2)), kernel, method, 0.01, **options)  # checks
         level = _noise_value(noise)
@@ -158,13 +165,14 @@ def upscale(
     noise: str = NOISE,
     boundary: str = BOUNDARY,
     option: List[str] = OPTIONS,
+    weights: Optional[Path] = WEIGHTS,
     output: Optional[Path] = OUTPUT,
     overwrite: bool = OVERWRITE,
     bit_depth: Optional[int] = BIT_DEPTH,
 ) -> None:
     """Super-resolve by an integer factor. Without -o, writes NAME-xS.EXT beside each input."""
     with _user_errors():
-        options = _parse_options(option)
+        options = _with_weights(_parse_options(option), weights)
         api.upscale(np.zeros((8, 8)), scale, method, psf, 0.01, **options)  # checks method, options, scale
         level = _noise_value(noise)
         _process(

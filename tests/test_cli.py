@@ -98,6 +98,8 @@ def test_methods_lists_every_task():
         (["deblur", "--psf", "gauss:2", "--boundary", "wrap"], "unknown boundary 'wrap'"),
         (["upscale", "--scale", "0"], "not a positive integer"),
         (["deblur", "--psf", "gauss:2", "-o", "missing-folder/out.png"], "missing-folder"),
+        (["deblur", "--psf", "gauss:2", "-m", "mpr", "--weights", "none.safetensors"], "none.safetensors not found"),
+        (["deblur", "--psf", "gauss:2", "--weights", "none.safetensors"], "has no option 'weights'"),
     ],
 )
 def test_bad_input_is_one_line_exit_2_and_nothing_written(photo, tmp_path, monkeypatch, args, message):

@@ -80,76 +80,33 @@ def learned_restore(
     return restored.mean(axis=0, keepdims=True) if channels == 1 else restored
 
 
-@register_method(
-    "mpr",
-    tasks={"deblur"},
-    summary="learned Moore–Penrose residual: Wiener + a network in the null space (any PSF)",
-)
-def mpr(
-    image: np.ndarray,
-    degradation: Degradation,
-    *,
-    boundary: str = "auto",
-    weights: str | None = None,
-    device: str = "auto",
-    tile: int | None = None,
-) -> np.ndarray:
-    """``x̂ = x_w + (I − A⁺_ε A) f_θ(x_w, y)`` (see :mod:`restoretk.learners.heads`)."""
-    return learned_restore("mpr", image, degradation, boundary=boundary, weights=weights, device=device, tile=tile)
+def _learned_method(head: str, doc: str):
+    """The registry entry of one learned head: its options are the keyword arguments."""
+
+    def restore(
+        image: np.ndarray,
+        degradation: Degradation,
+        *,
+        boundary: str = "auto",
+        weights: str | None = None,
+        device: str = "auto",
+        tile: int | None = None,
+    ) -> np.ndarray:
+        return learned_restore(head, image, degradation, boundary=boundary, weights=weights, device=device, tile=tile)
+
+    restore.__name__ = restore.__qualname__ = head.replace("-", "_")
+    restore.__doc__ = doc
+    return restore
 
 
-@register_method(
-    "wiener-resid",
-    tasks={"deblur"},
-    summary="learned residual on the Wiener estimate, no projection (the ablation of mpr)",
-)
-def wiener_resid(
-    image: np.ndarray,
-    degradation: Degradation,
-    *,
-    boundary: str = "auto",
-    weights: str | None = None,
-    device: str = "auto",
-    tile: int | None = None,
-) -> np.ndarray:
-    """``x̂ = x_w + f_θ(x_w, y)``."""
-    return learned_restore(
-        "wiener-resid", image, degradation, boundary=boundary, weights=weights, device=device, tile=tile
-    )
-
-
-@register_method(
-    "mpr-sr",
-    tasks={"upscale"},
-    summary="learned Moore–Penrose residual for A = S H: Wiener + a network in the null space",
-)
-def mpr_sr(
-    image: np.ndarray,
-    degradation: Degradation,
-    *,
-    boundary: str = "auto",
-    weights: str | None = None,
-    device: str = "auto",
-    tile: int | None = None,
-) -> np.ndarray:
-    """``x̂ = A⁺_ε y + (I − A⁺_ε A) f_θ(A⁺_ε y, bicubic(y))``."""
-    return learned_restore("mpr-sr", image, degradation, boundary=boundary, weights=weights, device=device, tile=tile)
-
-
-@register_method(
-    "srnet",
-    tasks={"upscale"},
-    summary="learned residual network on the bicubic upscale",
-    needs_psf=False,
-)
-def srnet(
-    image: np.ndarray,
-    degradation: Degradation,
-    *,
-    boundary: str = "auto",
-    weights: str | None = None,
-    device: str = "auto",
-    tile: int | None = None,
-) -> np.ndarray:
-    """``x̂ = bicubic(y) + f_θ(bicubic(y))``."""
-    return learned_restore("srnet", image, degradation, boundary=boundary, weights=weights, device=device, tile=tile)
+for _head, _tasks, _summary, _needs_psf, _doc in (
+    ("mpr", {"deblur"}, "learned Moore–Penrose residual: Wiener + a network in the null space (any PSF)", True,
+     "``x̂ = x_w + (I − A⁺_ε A) f_θ(x_w, y)`` (see :mod:`restoretk.learners.heads`)."),
+    ("wiener-resid", {"deblur"}, "learned residual on the Wiener estimate, no projection (the ablation of mpr)", True,
+     "``x̂ = x_w + f_θ(x_w, y)``."),
+    ("mpr-sr", {"upscale"}, "learned Moore–Penrose residual for A = S H: Wiener + a network in the null space", True,
+     "``x̂ = A⁺_ε y + (I − A⁺_ε A) f_θ(A⁺_ε y, bicubic(y))``."),
+    ("srnet", {"upscale"}, "learned residual network on the bicubic upscale", False,
+     "``x̂ = bicubic(y) + f_θ(bicubic(y))``."),
+):
+    register_method(_head, tasks=_tasks, summary=_summary, needs_psf=_needs_psf)(_learned_method(_head, _doc))

@@ -9,6 +9,7 @@ Examples
 
 from restoretk.api import deblur, degrade, reference_crop, upscale
 from restoretk.errors import InputError, RestoreError
+from restoretk.estimation import estimate_psf
 from restoretk.methods import Degradation, get_method, list_methods, register_method
 from restoretk.noise import estimate_noise
 
@@ -20,6 +21,7 @@ __all__ = [
     "degrade",
     "reference_crop",
     "estimate_noise",
+    "estimate_psf",
     "list_methods",
     "get_method",
     "register_method",

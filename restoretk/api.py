@@ -9,6 +9,7 @@ import numpy as np
 from restoretk import psf as psf_module
 from restoretk.boundary import extend
 from restoretk.errors import RestoreError
+from restoretk.estimation import auto_family, estimate_psf
 from restoretk.methods.registry import Degradation, get_method
 from restoretk.noise import estimate_noise
 from restoretk.operators import Convolution
@@ -38,7 +39,8 @@ def deblur(
     image : numpy.ndarray
         H×W or H×W×C image, float in [0, 1] (integer images are scaled to [0, 1]).
     psf : str or numpy.ndarray
-        PSF spec (``'gauss:2'``, ``'motion:15,30'``, ...; see :mod:`restoretk.psf`) or kernel.
+        PSF spec (``'gauss:2'``, ``'motion:15,30'``, ...; see :mod:`restoretk.psf`) or kernel;
+        ``'auto'`` or ``'auto:FAMILY'`` estimates it first (:func:`restoretk.estimate_psf`).
     method : str
         A deblurring method of :func:`restoretk.list_methods` (``wiener``, ``pinv``,
         ``tikhonov``, ``richardson-lucy``, ...).
@@ -71,6 +73,10 @@ def deblur(
     >>> bool(np.abs(restored - sharp).mean() < np.abs(blurred - sharp).mean())
     True
     """
+    family = auto_family(psf)
+    if family is not None:
+        given = None if noise is None or noise == "auto" else _noise(noise, image)
+        psf = estimate_psf(image, family, noise=given)[1]
     kernel = psf_module.parse(psf)
     frame = _as_image(image)
     if kernel.shape[0] > frame.shape[-2] or kernel.shape[1] > frame.shape[-1]:

@@ -19,6 +19,7 @@ from tqdm import tqdm
 from restoretk import api
 from restoretk import psf as psf_module
 from restoretk.errors import RestoreError
+from restoretk.estimation import ESTIMATORS, auto_family, estimate_psf
 from restoretk.io import check_writable, list_images, read_image, write_image
 from restoretk.methods import list_methods
 
@@ -133,7 +134,11 @@ def _noise_value(text: str) -> float | str:
 @app.command()
 def deblur(
     inputs: List[str] = typer.Argument(..., help="Images, folders or glob patterns.", metavar="IN..."),
-    psf: str = typer.Option(..., "--psf", help="PSF spec, e.g. gauss:2, motion:15,30, file:k.png (see 'restoretk psf --help')."),
+    psf: str = typer.Option(
+        ..., "--psf",
+        help="PSF spec, e.g. gauss:2, motion:15,30, file:k.png (see 'restoretk psf --help'); "
+        "auto or auto:FAMILY estimates it per image (see 'restoretk estimate-psf --help').",
+    ),
     method: str = typer.Option("wiener", "--method", "-m", help="Deblurring method (see 'restoretk methods')."),
     noise: str = NOISE,
     boundary: str = BOUNDARY,
@@ -143,17 +148,22 @@ def deblur(
     overwrite: bool = OVERWRITE,
     bit_depth: Optional[int] = BIT_DEPTH,
 ) -> None:
-    """Remove a known blur. Without -o, writes NAME-deblurred.EXT beside each input."""
+    """Remove a blur, known or estimated. Without -o, writes NAME-deblurred.EXT beside each input."""
     with _user_errors():
         options = _with_weights(_parse_options(option), weights)
-        kernel = psf_module.parse(psf)
+        family = auto_family(psf)
+        kernel = psf_module.parse(psf if family is None else "gauss:1")
         api.deblur(np.zeros((kernel.shape[0] * 2, kernel.shape[1] * 2)), kernel, method, 0.01, **options)  # checks
         level = _noise_value(noise)
-        _process(
-            inputs, output, "deblurred", overwrite, bit_depth,
-            lambda image: api.deblur(image, kernel, method, level, boundary=boundary, **options),
-            "deblurring",
-        )
+
+        def restore(image: np.ndarray) -> np.ndarray:
+            blur = kernel
+            if family is not None:
+                spec, blur = estimate_psf(image, family, noise=None if level == "auto" else level)
+                typer.echo(f"estimated PSF: {spec}", err=True)
+            return api.deblur(image, blur, method, level, boundary=boundary, **options)
+
+        _process(inputs, output, "deblurred", overwrite, bit_depth, restore, "deblurring")
 
 
 @app.command()
@@ -202,6 +212,44 @@ def degrade(
         typer.echo(f"{image} -> {output} ({degraded.shape[1]}x{degraded.shape[0]})", err=True)
 
 
+@app.command("estimate-psf")
+def estimate_psf_command(
+    inputs: List[str] = typer.Argument(..., help="Blurred images, folders or glob patterns.", metavar="IN..."),
+    family: str = typer.Option(
+        "gauss", "--family", "-f", help=f"PSF family to fit: {', '.join(ESTIMATORS)} (gauss-aniso includes round blurs)."
+    ),
+    noise: str = NOISE,
+    output: Optional[Path] = typer.Option(
+        None, "-o", "--output", help="Write the kernel as a PNG: a file (one input) or a folder (several)."
+    ),
+    zoom: int = typer.Option(8, "--zoom", help="Pixel magnification of the written kernel."),
+    overwrite: bool = OVERWRITE,
+) -> None:
+    """Estimate the blur of each image and print it as a PSF spec (IN<TAB>SPEC), for --psf."""
+    with _user_errors():
+        if family not in ESTIMATORS:
+            raise RestoreError(f"cannot estimate a PSF of family {family!r}", f"use --family {' | '.join(ESTIMATORS)}")
+        level = _noise_value(noise)
+        paths = list_images(inputs)
+        targets = [None] * len(paths) if output is None else _outputs(paths, output, "psf")
+        targets = [t if t is None else t.with_suffix(".png") for t in targets]
+        if output is not None and len(paths) > 1:
+            output.mkdir(parents=True, exist_ok=True)
+        for target in targets:
+            if target is not None:
+                check_writable(target, overwrite=overwrite, inputs=paths)
+        for source, target in zip(tqdm(paths, desc="estimating", unit="image", disable=len(paths) < 2, file=sys.stderr), targets):
+            spec, kernel = estimate_psf(read_image(source)[0], family, noise=None if level == "auto" else level)
+            typer.echo(f"{source}\t{spec}")
+            if target is not None:
+                write_image(target, _psf_picture(kernel, zoom), bit_depth=16, overwrite=overwrite)
+
+
+def _psf_picture(kernel: np.ndarray, zoom: int) -> np.ndarray:
+    """The kernel magnified ``zoom`` times, scaled so its peak is white."""
+    return np.kron(kernel / kernel.max(), np.ones((zoom, zoom)))
+
+
 @app.command("psf")
 def psf_command(
     spec: str = typer.Argument(..., help="PSF spec. " + " | ".join(f.syntax for f in psf_module.families().values())),
@@ -213,8 +261,7 @@ def psf_command(
     with _user_errors():
         check_writable(output, overwrite=overwrite)
         kernel = psf_module.parse(spec)
-        picture = np.kron(kernel / kernel.max(), np.ones((zoom, zoom)))
-        write_image(output, picture, bit_depth=16 if output.suffix.lower() in (".png", ".tif", ".tiff") else 8, overwrite=overwrite)
+        write_image(output, _psf_picture(kernel, zoom), bit_depth=16 if output.suffix.lower() in (".png", ".tif", ".tiff") else 8, overwrite=overwrite)
         typer.echo(f"{spec}: {kernel.shape[0]}x{kernel.shape[1]} -> {output}", err=True)
 
 

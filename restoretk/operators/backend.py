@@ -14,6 +14,8 @@ keep float32 in float32.
 
 from __future__ import annotations
 
+import functools
+
 import os
 from typing import Any
 
@@ -81,7 +83,9 @@ class Transfer:
 
     The array is computed once in float64/complex128; :meth:`like` casts it to the
     precision of the data (float32 stays float32) and, for Torch, moves it to the
-    data's device. Each form is cached.
+    data's device. Each form is cached. A product of transfers (:meth:`product`) is
+    formed lazily, in the data's precision: a new regularisation ε then costs one
+    float32 multiplication, not a float64 one and a cast.
 
     Parameters
     ----------
@@ -90,21 +94,36 @@ class Transfer:
     """
 
     def __init__(self, array: np.ndarray) -> None:
-        self.array = array
+        self._array: np.ndarray | None = array
+        self._factors: tuple[Transfer, ...] = ()
         self._forms: dict[tuple[str, str], Any] = {}
+
+    @classmethod
+    def product(cls, *factors: Transfer) -> Transfer:
+        """The elementwise product of ``factors``, computed only when asked for."""
+        transfer = cls(None)  # type: ignore[arg-type]
+        transfer._factors = factors
+        return transfer
+
+    @property
+    def array(self) -> np.ndarray:
+        """The transfer in float64 / complex128."""
+        if self._array is None:
+            self._array = functools.reduce(np.multiply, (f.array for f in self._factors))
+        return self._array
 
     def like(self, x: Any) -> Any:
         """The array in ``x``'s precision (real or complex to match), library and device."""
-        real = float_dtype_of(x)
-        if np.iscomplexobj(self.array):
-            dtype = np.complex64 if real == np.float32 else np.complex128
-        else:
-            dtype = real
         device = str(x.device) if is_torch(x) else "numpy"
-        key = (device, np.dtype(dtype).name)
+        key = (device, np.dtype(float_dtype_of(x)).name)
         if key not in self._forms:
-            form = self.array.astype(dtype)
-            if is_torch(x):
-                form = torch.from_numpy(form).to(x.device)
+            if self._factors:
+                form = functools.reduce(lambda a, b: a * b, (f.like(x) for f in self._factors))
+            else:
+                real = float_dtype_of(x)
+                complex_ = np.complex64 if real == np.float32 else np.complex128
+                form = self._array.astype(complex_ if np.iscomplexobj(self._array) else real)
+                if is_torch(x):
+                    form = torch.from_numpy(form).to(x.device)
             self._forms[key] = form
         return self._forms[key]

@@ -183,11 +183,24 @@ class FourierMultiplier(LinearOperator):
     """
 
     def __init__(self, half: np.ndarray, shape: Shape) -> None:
-        self.half = np.asarray(half)
+        half = np.asarray(half)
         self.in_shape = self.out_shape = (int(shape[0]), int(shape[1]))
-        if self.half.shape != (shape[0], shape[1] // 2 + 1):
-            raise ValueError(f"transfer half {self.half.shape} does not match shape {shape}")
-        self._transfer = backend.Transfer(self.half)
+        if half.shape != (shape[0], shape[1] // 2 + 1):
+            raise ValueError(f"transfer half {half.shape} does not match shape {shape}")
+        self._transfer = backend.Transfer(half)
+
+    @classmethod
+    def product(cls, first: FourierMultiplier, second: FourierMultiplier) -> FourierMultiplier:
+        """``first @ second``, its transfer formed lazily in the precision of the data."""
+        merged = cls.__new__(cls)
+        merged.in_shape = merged.out_shape = first.in_shape
+        merged._transfer = backend.Transfer.product(first._transfer, second._transfer)
+        return merged
+
+    @property
+    def half(self) -> np.ndarray:
+        """The ``rfft2`` half of the transfer, ``(rows, cols // 2 + 1)``."""
+        return self._transfer.array
 
     @classmethod
     def from_full(cls, full: np.ndarray) -> FourierMultiplier:
@@ -393,7 +406,7 @@ def compose(outer: LinearOperator, inner: LinearOperator) -> LinearOperator:
     for op in (inner, outer):
         for step in op.steps if isinstance(op, Composite) else (op,):
             if steps and isinstance(step, FourierMultiplier) and isinstance(steps[-1], FourierMultiplier):
-                steps[-1] = FourierMultiplier(steps[-1].half * step.half, step.in_shape)
+                steps[-1] = FourierMultiplier.product(steps[-1], step)
             else:
                 steps.append(step)
     return steps[0] if len(steps) == 1 else Composite(steps)

@@ -12,14 +12,16 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
+from restoretk import estimation
 from restoretk.bench.peers import contender_names, resolve_contender
 from restoretk.bench.report import write_report
 from restoretk.bench.runner import CSV_FIELDS, open_images, run_bench
-from restoretk.bench.scenarios import DeblurScenario, get_scenario, list_scenarios
+from restoretk.bench.scenarios import DeblurScenario, EstimationScenario, get_scenario, list_scenarios
 from restoretk.cli import app
 from restoretk.errors import RestoreError
 from restoretk.io import write_image
 from restoretk.methods import registry
+from restoretk.psf import parse
 
 
 def _bsds_root() -> Path | None:
@@ -78,6 +80,8 @@ def test_scenarios_are_seeded_per_image_and_identical_run_after_run(images):
     folder, _ = open_images(images, None, None)
     (name_a, a), (name_b, b) = folder[0], folder[1]
     for scenario in list_scenarios():
+        if isinstance(scenario, EstimationScenario):  # no single case: see the psf-estimation tests
+            continue
         first, again = scenario.case(name_a, a), scenario.case(name_a, a)
         np.testing.assert_array_equal(first.degraded, again.degraded)
         np.testing.assert_array_equal(first.truth, again.truth)
@@ -189,6 +193,121 @@ def test_worker_processes_give_the_same_numbers(images, tmp_path):
     assert result.exit_code == 0, result.output
     one, two = _table(tmp_path / "one" / "summary.csv"), _table(tmp_path / "two" / "summary.csv")
     assert len(one) == 6 and one == two
+
+
+@pytest.fixture
+def spy(monkeypatch) -> list[registry.Degradation]:
+    """A deblurring method ``test-spy`` that returns its input and records what it was told."""
+    told = []
+
+    def spy_method(image, degradation):
+        told.append(degradation)
+        return image.copy()
+
+    method = registry.Method("test-spy", frozenset({"deblur"}), spy_method, "records its degradation", True, ())
+    monkeypatch.setitem(registry._METHODS, "test-spy", method)
+    return told
+
+
+@pytest.fixture
+def estimates(monkeypatch) -> list[tuple[str, float]]:
+    """``estimate_psf`` replaced by a quick stand-in: gauss:2.2 or motion:5,0; records (family, noise)."""
+    calls = []
+
+    def estimate_psf(image, family="gauss", noise=None):
+        calls.append((family, noise))
+        spec = "motion:5,0" if family == "motion" else "gauss:2.2"
+        return spec, parse(spec)
+
+    monkeypatch.setattr(estimation, "estimate_psf", estimate_psf)
+    return calls
+
+
+def test_psferr_scenarios_tell_a_wrong_psf_for_the_exact_inputs(images, tmp_path, spy):
+    folder, label = open_images(images, None, None)
+    for wrong, exact in (("deblur-gauss2-psferr", "deblur-gauss2"), ("deblur-motion-psferr", "deblur-motion")):
+        for name, image in folder:
+            told, true = get_scenario(wrong).case(name, image), get_scenario(exact).case(name, image)
+            np.testing.assert_array_equal(told.degraded, true.degraded)
+            np.testing.assert_array_equal(told.truth, true.truth)
+            assert told.degradation.noise == true.degradation.noise == 0.01
+            assert told.degradation.psf.shape == true.degradation.psf.shape
+            assert np.abs(told.degradation.psf - true.degradation.psf).sum() > 0.05
+    gauss = get_scenario("deblur-gauss2-psferr")
+    image = folder[0][1]
+    assert {gauss.case(f"image{k}", image).psf_spec for k in range(12)} == {"gauss:1.7@25", "gauss:2.3@25"}
+    # through the runner, the method gets the wrong PSF
+    run_bench([gauss], folder, label, tmp_path, methods=["test-spy"], workers=1, figures=False, progress=False)
+    kernels = [parse("gauss:1.7@25"), parse("gauss:2.3@25")]
+    assert len(spy) == 3 and all(any(np.array_equal(d.psf, k) for k in kernels) for d in spy)
+
+
+def test_the_blind_scenario_tells_methods_the_psf_the_runner_estimates(images, tmp_path, spy, estimates):
+    blind = get_scenario("deblur-gauss-blind")
+    folder, label = open_images(images, None, None)
+    name, image = folder[0]
+    assert blind.case(name, image).degradation.psf is None and blind.case(name, image).psf_spec is None
+    specs = {blind.psf_for(k) for k in range(30)}
+    sigmas = [float(x) for spec in specs for x in spec[6:-3].split(",")[:2]]
+    assert 1 <= min(sigmas) and max(sigmas) <= 3 and 5 <= sum("," in spec for spec in specs) <= 15
+    run = run_bench([blind], folder, label, tmp_path, methods=["test-spy", "wiener"], workers=1, figures=False,
+                    progress=False)  # fmt: skip
+    assert estimates == [("gauss-aniso", 0.01)] * 3  # once per image, shared by every method
+    assert len(spy) == 3 and all(np.array_equal(d.psf, parse("gauss:2.2")) for d in spy)
+    rows, _ = write_report(run)
+    assert {(r.method, r.n_images) for r in rows} == {("test-spy", 3), ("wiener", 3), ("identity", 3)}
+
+
+@pytest.fixture(scope="module")
+def photos(tmp_path_factory) -> Path:
+    """Two 8-bit 168×176 images with a photo's 1/f spectrum, large enough to estimate a blur from."""
+    folder = tmp_path_factory.mktemp("photos")
+    rng = np.random.default_rng(3)
+    rho = np.hypot(np.fft.fftfreq(168)[:, None], np.fft.fftfreq(176)[None, :])
+    rho[0, 0] = 1.0
+    for k in range(2):
+        planes = [np.fft.ifft2(np.fft.fft2(rng.standard_normal(rho.shape)) / rho).real for _ in range(3)]
+        image = np.stack(planes, axis=-1)
+        write_image(folder / f"photo{k}.png", (image - image.min()) / np.ptp(image), bit_depth=8)
+    return folder
+
+
+def test_estimators_are_scored_alone(photos):
+    """The real estimators on a small estimation scenario: σ within 0.3 px, σn within 0.002."""
+    scenario = EstimationScenario("test-estimation", "1", sigmas=(1.0, 2.5), families=("gauss",), noise_levels=(0.02,))
+    folder, _ = open_images(photos, None, None)
+    for name, image in folder:
+        for sigma in (1.0, 2.5):
+            measured = scenario.measure(f"gauss σ={sigma:g}", name, image)
+            assert measured.error == pytest.approx(abs(measured.estimate - sigma)) and measured.error < 0.3
+        noise = scenario.measure("noise σn=0.02", name, image)
+        assert noise.error < 0.002 and noise.seconds >= 0
+    with pytest.raises(RestoreError, match="has no quantity 'gauss σ=9'; use one of: gauss σ=1, gauss σ=2.5, motion"):
+        scenario.measure("gauss σ=9", name, image)
+
+
+def test_psf_estimation_through_the_command_gives_a_table_of_errors(photos, tmp_path, estimates):
+    out = tmp_path / "out"
+    result = bench("--data", photos, "--scenario", "psf-estimation", "--workers", 1, "--out", out)
+    assert result.exit_code == 0, result.output
+    quantities = get_scenario("psf-estimation").quantities()
+    rows = _rows(out / "per_image.csv")
+    assert len(rows) == 2 * len(quantities) and {r["method"] for r in rows} == set(quantities)
+    table = _table(out / "summary.csv")
+    # the stand-in always finds gauss:2.2: σ error |2.2 - σ|; a short straight motion loses PSNR on camera shake
+    assert float(table[("psf-estimation", "gauss σ=1")][1]) == pytest.approx(1.2)
+    assert float(table[("psf-estimation", "gauss-aniso σ=2.5")][2]) == pytest.approx(2.2)
+    assert float(table[("psf-estimation", "motion on shake")][1]) > 0.1
+    assert float(table[("psf-estimation", "noise σn=0.05")][1]) < 0.005
+    markdown = (out / "summary.md").read_text()
+    assert "| quantity | images | mean error | mean estimate | median s |" in markdown
+    assert "| gauss σ=1.5 | 2 | 0.7 | 2.2 |" in markdown and "Protocol: error: |σ̂ − σ| in pixels" in markdown
+    assert not (out / "figures").exists()
+    again = bench("--data", photos, "--scenario", "psf-estimation", "--workers", 1, "--out", out)
+    assert f"Reused {2 * len(quantities)} of {2 * len(quantities)}" in again.stdout
+    # estimators are not methods: asking for a method leaves the scenario out
+    only = bench("--data", photos, "--scenario", "psf-estimation", "--method", "wiener", "--out", tmp_path / "x")
+    assert only.exit_code == 2 and "applies to none of the scenarios psf-estimation" in only.stderr
 
 
 @pytest.mark.parametrize(

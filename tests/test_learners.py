@@ -200,6 +200,28 @@ def test_the_sampler_is_reproducible_from_its_state():
     assert len({p.label for p in first}) == 4  # every pair draws its own blur
 
 
+def test_a_psf_error_tells_some_pairs_a_wrong_psf_reproducibly():
+    photos = [np.random.default_rng(k).integers(0, 256, (70, 80, 3), dtype=np.uint8) for k in range(3)]
+    deblur = DEGRADATIONS["deblur"]
+    exact = PairSampler(photos, deblur, 16, seed=7).batch(12)
+    assert all(np.array_equal(p.degradation.psf, parse(p.label)) for p in exact)
+    for a, b in zip(exact, PairSampler(photos, deblur, 16, seed=7, psf_error=0.0).batch(12)):  # 0: as before
+        assert a.label == b.label and np.array_equal(a.observation, b.observation)
+    wrong, again = (PairSampler(photos, deblur, 16, seed=7, psf_error=0.2).batch(12) for _ in range(2))
+    told_wrong = [not np.allclose(p.degradation.psf, parse(p.label)) for p in wrong]
+    assert 2 <= sum(told_wrong) <= 10
+    for p, q in zip(wrong, again):
+        assert p.label == q.label and p.degradation.noise == q.degradation.noise
+        np.testing.assert_array_equal(p.degradation.psf, q.degradation.psf)
+        np.testing.assert_array_equal(p.observation, q.observation)
+        assert p.degradation.psf.shape == parse(p.label).shape and p.degradation.psf.min() >= 0
+    # the observation is made by the true PSF: the first pair is the exact sampler's first pair
+    np.testing.assert_array_equal(wrong[0].observation, exact[0].observation)
+    np.testing.assert_array_equal(wrong[0].target, exact[0].target)
+    with pytest.raises(RestoreError, match="needs deblurring degradations"):
+        PairSampler(photos, DEGRADATIONS["sr"], 16, seed=7, psf_error=0.2)
+
+
 def test_validation_pairs_are_fixed_by_the_seed():
     photos = [np.random.default_rng(k).integers(0, 256, (60, 70, 3), dtype=np.uint8) for k in range(2)]
     a, b = (validation_pairs(photos, DEGRADATIONS["sr"], seed=3) for _ in range(2))
@@ -320,6 +342,14 @@ def test_resume_after_ctrl_c_reproduces_the_uninterrupted_run(tmp_path, photos):
     assert (tmp_path / "b" / "convergence.png").stat().st_size > 0
 
 
+def test_the_psf_error_is_kept_in_the_weights_and_by_resume(tmp_path, photos):
+    assert Trainer(tiny_run(tmp_path / "run", photos, psf_error=0.2, epochs=1)).fit()
+    meta = read_metadata(tmp_path / "run" / "model.safetensors")
+    assert meta["training"]["psf_error"] == 0.2 and "told a PSF wrong by up to 0.2" in meta["data"]
+    resumed = Trainer.resume(tmp_path / "run", epochs=2)
+    assert resumed.config.psf_error == 0.2 and resumed.sampler.psf_error == 0.2
+
+
 def test_the_sr_task_trains_a_head_on_the_coarse_grid(tmp_path, photos):
     trainer = Trainer(tiny_run(tmp_path / "sr", photos, task="sr", head="srnet", patch=32, epochs=1, optimizer="sgd"))
     assert trainer.model.body.multiple == 4  # the task's default decimation
@@ -335,6 +365,7 @@ def test_the_sr_task_trains_a_head_on_the_coarse_grid(tmp_path, photos):
         ({"optimizer": "lbfgs"}, "unknown optimizer 'lbfgs'"),
         ({"loss": "l2"}, "unknown loss 'l2'; use one of: mse, l1, smoothl1"),
         ({"task": "denoise"}, "unknown task 'denoise'"),
+        ({"psf_error": 1.5}, r"PSF error 1.5 is not in \[0, 1\); use e.g. --psf-error 0.2"),
     ],
 )
 def test_bad_training_settings_are_one_line_errors(tmp_path, photos, changes, match):
@@ -349,12 +380,13 @@ def test_the_commands_train_and_list_models(tmp_path, photos, monkeypatch):
     out = tmp_path / "run"
     args = ["train", "--out", str(out), "--data", str(photos), "--epochs", "1", "--steps-per-epoch", "2",
             "--batch-size", "2", "--patch", "16", "--base-filter", "4", "--num-residuals", "1",
-            "--val-images", "1", "--threads", "1"]  # fmt: skip
+            "--val-images", "1", "--threads", "1", "--psf-error", "0.1"]  # fmt: skip
     result = runner.invoke(app, args)
     assert result.exit_code == 0, result.output
     again = runner.invoke(app, args)
     assert again.exit_code == 2 and "already holds a run" in again.output
     listed = runner.invoke(app, ["models", str(out / "model.safetensors")])
     assert listed.exit_code == 0 and "mpr (deblur, x1), body resnet(base_filter=4" in listed.output
+    assert "16px patches, half told a PSF wrong by up to 0.1" in listed.output
     monkeypatch.setattr(weights, "shipped_weights", lambda: {})
     assert "no trained models ship" in runner.invoke(app, ["models"]).output

@@ -2,7 +2,9 @@
 protocol) and a comparison figure per scenario, all from the rows of ``per_image.csv``.
 
 Means are taken over the rows as written (PSNR to 1e-4 dB, SSIM to 1e-5), so a summary
-made from reused rows is the same as one made from fresh rows.
+made from reused rows is the same as one made from fresh rows. An estimation scenario's
+rows (kind ``estimator``) hold the mean error and the mean estimate in place of PSNR and
+SSIM; its table in ``summary.md`` says so.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import numpy as np
 
 from restoretk.bench.peers import IDENTITY, resolve_contender
 from restoretk.bench.runner import BenchRun, failures_by_method
+from restoretk.bench.scenarios import EstimationScenario, Scenario
 
 __all__ = ["SummaryRow", "summarise", "write_report", "SUMMARY_FIELDS"]
 
@@ -27,7 +30,11 @@ SUMMARY_FIELDS = ("scenario", "method", "n_images", "psnr", "ssim", "seconds_med
 
 @dataclass(frozen=True)
 class SummaryRow:
-    """Means over the images of one scenario for one contender."""
+    """Means over the images of one scenario for one contender.
+
+    For an estimator (``kind == 'estimator'``), ``psnr`` is the mean error and ``ssim``
+    the mean estimate.
+    """
 
     scenario: str
     method: str
@@ -55,7 +62,7 @@ def summarise(run: BenchRun) -> list[SummaryRow]:
                 SummaryRow(
                     scenario.name,
                     method,
-                    resolve_contender(method, scenario.task).kind,
+                    _kind(scenario, method),
                     len(found),
                     float(np.mean(psnrs)),
                     float(np.mean(ssims)),
@@ -64,6 +71,12 @@ def summarise(run: BenchRun) -> list[SummaryRow]:
                 )
             )
     return summary
+
+
+def _kind(scenario: Scenario, method: str) -> str:
+    if isinstance(scenario, EstimationScenario):
+        return "estimator"
+    return resolve_contender(method, scenario.task).kind
 
 
 def _atomic_write(path: Path, text: str) -> None:
@@ -81,7 +94,8 @@ def _atomic_write(path: Path, text: str) -> None:
 def _summary_csv(rows: list[SummaryRow]) -> str:
     lines = [",".join(SUMMARY_FIELDS)]
     for r in rows:
-        lines.append(f"{r.scenario},{r.method},{r.n_images},{r.psnr:.4f},{r.ssim:.4f},{r.seconds_median:.4f}")
+        values = f"{r.psnr:.6g},{r.ssim:.6g}" if r.kind == "estimator" else f"{r.psnr:.4f},{r.ssim:.4f}"
+        lines.append(f"{r.scenario},{r.method},{r.n_images},{values},{r.seconds_median:.4f}")
     return "\n".join(lines) + "\n"
 
 
@@ -114,13 +128,8 @@ def summary_markdown(run: BenchRun, rows: list[SummaryRow], command: str | None 
             f"{scenario.definition()}.  ",
             f"Protocol: {scenario.scoring()}.",
             "",
-            "| method | kind | images | PSNR (dB) | SSIM | median s |",
-            "|---|---|---:|---:|---:|---:|",
+            *_table(scenario, [r for r in rows if r.scenario == scenario.name]),
         ]
-        for r in (r for r in rows if r.scenario == scenario.name):
-            lines.append(
-                f"| {r.method} | {r.kind} | {r.n_images} | {r.psnr:.2f} | {r.ssim:.4f} | {r.seconds_median:.3f} |"
-            )
         notes = []
         counted = {r.method: r.n_images for r in rows if r.scenario == scenario.name}
         for method in run.plan[scenario.name]:
@@ -143,6 +152,19 @@ def summary_markdown(run: BenchRun, rows: list[SummaryRow], command: str | None 
         if scenario.name in run.figure_image and (run.out / "figures" / f"{scenario.name}.png").exists():
             lines += ["", f"Figure: `figures/{scenario.name}.png` (image {run.figure_image[scenario.name]})."]
     return "\n".join(lines) + "\n"
+
+
+def _table(scenario: Scenario, rows: list[SummaryRow]) -> list[str]:
+    """The markdown table of one scenario: PSNR/SSIM per method, or error/estimate per quantity."""
+    if isinstance(scenario, EstimationScenario):
+        lines = ["| quantity | images | mean error | mean estimate | median s |", "|---|---:|---:|---:|---:|"]
+        return lines + [
+            f"| {r.method} | {r.n_images} | {r.psnr:.4g} | {r.ssim:.4g} | {r.seconds_median:.3f} |" for r in rows
+        ]
+    lines = ["| method | kind | images | PSNR (dB) | SSIM | median s |", "|---|---|---:|---:|---:|---:|"]
+    return lines + [
+        f"| {r.method} | {r.kind} | {r.n_images} | {r.psnr:.2f} | {r.ssim:.4f} | {r.seconds_median:.3f} |" for r in rows
+    ]
 
 
 def write_figures(run: BenchRun) -> list[Path]:

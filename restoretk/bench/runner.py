@@ -1,8 +1,10 @@
 """Run contenders on scenarios over a folder of images; append every result as it completes.
 
 The unit of work is one scenario on one image: the image is degraded once and every
-contender gets that same array, then each output is clipped (and rounded to 8 bits if
-the scenario says so) and scored against the ground truth. Units run in spawned worker
+contender gets that same array (in a blind scenario, with the PSF estimated once from
+it), then each output is clipped (and rounded to 8 bits if the scenario says so) and
+scored against the ground truth. In an estimation scenario the contenders are the
+scenario's quantities, each measured by the scenario itself. Units run in spawned worker
 processes, each limited to one thread for Torch, Numba, OpenCV and BLAS, so results do
 not depend on ``--workers``.
 
@@ -32,8 +34,9 @@ from pathlib import Path
 
 import numpy as np
 
+from restoretk import estimation
 from restoretk.bench.peers import IDENTITY, applies, contender_names, resolve_contender
-from restoretk.bench.scenarios import Scenario, quantise_8bit
+from restoretk.bench.scenarios import Case, EstimationScenario, Scenario, quantise_8bit
 from restoretk.data import ImageFolder, find_data_root
 from restoretk.errors import InputError, RestoreError
 from restoretk.metrics import score
@@ -41,7 +44,9 @@ from restoretk.metrics import score
 __all__ = ["CSV_FIELDS", "BenchRun", "Failure", "open_images", "plan_methods", "run_bench", "run_task", "Task"]
 
 CSV_FIELDS = ("dataset", "scenario", "version", "method", "image", "psnr", "ssim", "seconds")
-"""Columns of ``per_image.csv``; ``dataset`` and ``version`` make reuse safe."""
+"""Columns of ``per_image.csv``; ``dataset`` and ``version`` make reuse safe. In the rows of
+an estimation scenario, ``method`` is the quantity and ``psnr``, ``ssim`` hold the error
+and the estimate of its :class:`~restoretk.bench.scenarios.Measurement`."""
 
 #: Environment that makes a freshly started worker's libraries single-threaded.
 _ONE_THREAD = dict.fromkeys(("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS"), "1")
@@ -83,14 +88,17 @@ def open_images(data: str | Path | None, split: str | None, limit: int | None) -
 def plan_methods(scenarios: Sequence[Scenario], methods: Sequence[str] | None) -> dict[str, list[str]]:
     """Contender names per scenario: all that apply, or those of ``methods`` that apply (plus the identity).
 
-    Scenarios to which none of ``methods`` applies are left out; a name that applies to
-    none of the scenarios is an error.
+    Scenarios to which none of ``methods`` applies are left out, estimation scenarios
+    among them (their contenders are their quantities); a name that applies to none of
+    the scenarios is an error.
     """
     if not methods:
-        return {s.name: contender_names(s.task) for s in scenarios}
+        return {s.name: _contenders(s) for s in scenarios}
     plan: dict[str, list[str]] = {}
     used: set[str] = set()
     for scenario in scenarios:
+        if isinstance(scenario, EstimationScenario):
+            continue
         chosen = []
         for name in dict.fromkeys(methods):
             if applies(name, scenario.task):
@@ -108,6 +116,12 @@ def plan_methods(scenarios: Sequence[Scenario], methods: Sequence[str] | None) -
             f"use one of: {choices}",
         )
     return plan
+
+
+def _contenders(scenario: Scenario) -> list[str]:
+    if isinstance(scenario, EstimationScenario):
+        return scenario.quantities()
+    return contender_names(scenario.task)
 
 
 @dataclass(frozen=True)
@@ -151,8 +165,12 @@ def run_task(task: Task) -> TaskResult:
     name, image = _folder(task.folder)[task.index]
     if name != task.image:
         raise RestoreError(f"image {task.index} of {task.folder} is {name!r}, expected {task.image!r}")
+    if isinstance(scenario, EstimationScenario):
+        return _measure(task, scenario, name, image)
     try:
         case = scenario.case(name, image)
+        if scenario.blind is not None:
+            case = _with_estimated_psf(case, scenario.blind)
     except Exception as error:  # noqa: BLE001 - an unusable image is reported, not fatal
         reason = _reason(error)
         return TaskResult(task, [], [Failure(scenario.name, m, name, reason) for m in task.methods])
@@ -188,6 +206,39 @@ def run_task(task: Task) -> TaskResult:
         if panels is not None:
             panels[method] = output.astype(np.float32)
     return TaskResult(task, rows, failures, panels)
+
+
+def _with_estimated_psf(case: Case, family: str) -> Case:
+    """The case of a blind scenario as methods get it: told the PSF estimated from its input.
+
+    The estimate (:func:`restoretk.estimation.estimate_psf`, told the case's noise level)
+    is made once per image and shared by every contender; its time is not in theirs.
+    """
+    spec, kernel = estimation.estimate_psf(case.degraded, family=family, noise=case.degradation.noise)
+    return dataclasses.replace(case, degradation=dataclasses.replace(case.degradation, psf=kernel), psf_spec=spec)
+
+
+def _measure(task: Task, scenario: EstimationScenario, name: str, image: np.ndarray) -> TaskResult:
+    """The rows of an estimation scenario on one image: one measurement per quantity."""
+    rows, failures = [], []
+    for quantity in task.methods:
+        try:
+            measured = scenario.measure(quantity, name, image)
+        except Exception as error:  # noqa: BLE001 - an estimator that cannot run is reported, not fatal
+            failures.append(Failure(scenario.name, quantity, name, _reason(error)))
+            continue
+        rows.append(
+            {
+                "scenario": scenario.name,
+                "version": scenario.version,
+                "method": quantity,
+                "image": name,
+                "psnr": f"{measured.error:.6g}",
+                "ssim": f"{measured.estimate:.6g}",
+                "seconds": f"{measured.seconds:.4f}",
+            }
+        )
+    return TaskResult(task, rows, failures)
 
 
 def _reason(error: BaseException) -> str:
@@ -405,7 +456,7 @@ def run_bench(
             for m, key in keys.items():
                 if key in existing:
                     run.reused[(scenario.name, m)] = run.reused.get((scenario.name, m), 0) + 1
-            keep = figures and index == 0
+            keep = figures and index == 0 and not isinstance(scenario, EstimationScenario)
             if missing or keep:
                 todo = tuple(plan[scenario.name]) if keep else missing
                 tasks.append(Task(scenario, str(images.folder), index, image, todo, keep))

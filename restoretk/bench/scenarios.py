@@ -1,10 +1,15 @@
 """Benchmark scenarios: named, versioned, deterministic degradations of a set of images.
 
 A scenario turns one sharp image into a :class:`Case`: the degraded input every method
-receives (the very same array), the ground truth it is scored against, and the true
-degradation (PSF, scale, noise level) that non-blind methods are told. Noise and random
+receives (the very same array), the ground truth it is scored against, and the
+degradation (PSF, scale, noise level) that non-blind methods are told: the true one, a
+mis-specified PSF (:class:`MisspecifiedPSFScenario`), or none, and the runner tells
+them the PSF it estimates (a blind scenario, :attr:`Scenario.blind`). Noise and random
 PSFs are seeded by the scenario's name and the image's name, so every method and every
 run sees identical inputs.
+
+An :class:`EstimationScenario` scores no restorer: its rows are the PSF and noise
+estimators themselves, each against the truth it should find.
 
 Adding a scenario is one :func:`register_scenario` call at the end of this module.
 Bump its ``version`` whenever anything changes its inputs, its ground truth or how it
@@ -13,17 +18,22 @@ is scored: per-image results of an earlier version are then never reused.
 
 from __future__ import annotations
 
+import functools
+import time
 import zlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from typing import Callable
 
 import numpy as np
 
-from restoretk import api
+from restoretk import api, estimation
 from restoretk import psf as psf_module
 from restoretk.errors import RestoreError
 from restoretk.methods.classical import QUANTISATION_NOISE
 from restoretk.methods.registry import Degradation
-from restoretk.metrics import MetricProtocol
+from restoretk.metrics import MetricProtocol, score
+from restoretk.noise import estimate_noise
+from restoretk.psf_error import gaussian_sigmas, perturb_psf
 from restoretk.resize import downscale_kernel, imresize_uint8, modcrop
 
 __all__ = [
@@ -31,6 +41,12 @@ __all__ = [
     "Scenario",
     "DeblurScenario",
     "ShakeDeblurScenario",
+    "MisspecifiedPSFScenario",
+    "WrongSigmaScenario",
+    "PerturbedPSFScenario",
+    "BlindGaussScenario",
+    "EstimationScenario",
+    "Measurement",
     "BicubicSRScenario",
     "BlurDecimateSRScenario",
     "register_scenario",
@@ -54,11 +70,12 @@ class Case:
     truth : numpy.ndarray
         What a perfect restoration returns, float32 in [0, 1], of the output's shape.
     degradation : Degradation
-        The true PSF (float64 kernel), scale and noise standard deviation.
+        What methods are told: the PSF (float64 kernel; the true one unless the scenario
+        mis-specifies it; None in a blind scenario), scale and noise standard deviation.
     psf_spec : str or None
-        The PSF as a spec string; None for the blur of a bicubic downscale
-        (:func:`restoretk.resize.downscale_kernel`, what :func:`restoretk.upscale` assumes
-        without a PSF).
+        That PSF as a spec string; None where it has none: the blur of a bicubic
+        downscale (:func:`restoretk.resize.downscale_kernel`, what
+        :func:`restoretk.upscale` assumes without a PSF), a perturbed kernel, or no PSF.
     seed : int
         The seed of this scenario and image (noise, random PSF, stochastic methods).
     """
@@ -108,12 +125,17 @@ class Scenario:
         Short name, e.g. ``deblur-gauss2``.
     version : str
         Changes whenever inputs, ground truth or scoring change.
-    task : {'deblur', 'upscale'}
-        Which registered methods apply.
+    task : {'deblur', 'upscale', 'estimate'}
+        Which registered methods apply; ``estimate``: none, the scenario measures
+        estimators (:class:`EstimationScenario`).
     protocol : MetricProtocol
         How PSNR/SSIM are measured.
     quantise : bool
         Whether outputs are rounded to 8 bits before scoring (they are always clipped to [0, 1]).
+    blind : str or None
+        For a blind scenario, the PSF family (of :func:`restoretk.estimation.estimate_psf`)
+        that the runner estimates once per image and tells every method; None: methods
+        are told the case's PSF.
     """
 
     name: str
@@ -121,6 +143,7 @@ class Scenario:
     task: str = field(init=False, default="deblur")
     protocol: MetricProtocol = field(init=False, default=MetricProtocol())
     quantise: bool = field(init=False, default=False)
+    blind: str | None = field(init=False, default=None)
 
     def case(self, image_name: str, image: np.ndarray) -> Case:
         """Degrade ``image`` (``H×W×3`` float32 in [0, 1]) the way this scenario does."""
@@ -202,6 +225,212 @@ class ShakeDeblurScenario(DeblurScenario):
             f"one seeded random camera-shake PSF per image (shake:SEED,SIZE, odd SIZE {low}–{high}), "
             f"Gaussian noise σ = {self.noise:g}, {self.formation} formation"
         )
+
+
+@dataclass(frozen=True, kw_only=True)
+class MisspecifiedPSFScenario(Scenario):
+    """The cases of the deblurring scenario ``exact``, but methods are told a wrong PSF.
+
+    Observation and ground truth are ``exact``'s, noise included (seeded by
+    ``exact``'s name); the wrong PSF is drawn from this scenario's own seed. Bump the
+    version when ``exact``'s changes. Subclasses define :meth:`wrong_psf`.
+    """
+
+    exact: DeblurScenario
+
+    def wrong_psf(self, true: Case, rng: np.random.Generator) -> tuple[str | None, np.ndarray]:
+        """The PSF told for the case ``true`` of ``exact``: its spec (or None) and kernel."""
+        raise NotImplementedError
+
+    def case(self, image_name: str, image: np.ndarray) -> Case:
+        true = self.exact.case(image_name, image)
+        seed = scenario_seed(self.name, image_name)
+        spec, kernel = self.wrong_psf(true, np.random.default_rng(seed))
+        told = replace(true.degradation, psf=kernel)
+        return replace(true, scenario=self.name, degradation=told, psf_spec=spec, seed=seed)
+
+
+@dataclass(frozen=True, kw_only=True)
+class WrongSigmaScenario(MisspecifiedPSFScenario):
+    """Methods are told one of the Gaussians ``told``, chosen per image (seeded)."""
+
+    told: tuple[str, ...]
+
+    def wrong_psf(self, true: Case, rng: np.random.Generator) -> tuple[str | None, np.ndarray]:
+        spec = self.told[int(rng.integers(len(self.told)))]
+        return spec, psf_module.parse(spec)
+
+    def definition(self) -> str:
+        told = " or ".join(self.told)
+        return f"{self.exact.definition()} (the inputs of {self.exact.name}); methods are told {told} (one per image, seeded)"
+
+
+@dataclass(frozen=True, kw_only=True)
+class PerturbedPSFScenario(MisspecifiedPSFScenario):
+    """Methods are told the true PSF perturbed by :func:`restoretk.psf_error.perturb_psf` (seeded per image)."""
+
+    strength: float = 0.2
+
+    def wrong_psf(self, true: Case, rng: np.random.Generator) -> tuple[str | None, np.ndarray]:
+        return None, perturb_psf(true.degradation.psf, rng, strength=self.strength)
+
+    def definition(self) -> str:
+        return (
+            f"{self.exact.definition()} (the inputs of {self.exact.name}); methods are told the true PSF perturbed "
+            f"(noise on its support, a stretch of path missing, smoothed; strength {self.strength:g}, seeded per image)"
+        )
+
+
+@dataclass(frozen=True)
+class BlindGaussScenario(DeblurScenario):
+    """A seeded random Gaussian per image, not told: the runner estimates it (family ``blind``).
+
+    σ is uniform in ``sigmas``; a share ``anisotropic`` of the images get σ along and
+    across a uniform random angle, each uniform in ``sigmas``.
+    """
+
+    psf: str = "gauss"
+    blind: str | None = "gauss-aniso"
+    sigmas: tuple[float, float] = (1.0, 3.0)
+    anisotropic: float = 1 / 3
+    support: int = 25
+
+    def psf_for(self, seed: int) -> str:
+        rng = np.random.default_rng(seed)
+        if rng.random() < self.anisotropic:
+            along, across = rng.uniform(*self.sigmas, size=2)
+            return f"gauss:{along:.2f},{across:.2f},{rng.uniform(0, 180):.0f}@{self.support}"
+        return f"gauss:{rng.uniform(*self.sigmas):.2f}@{self.support}"
+
+    def case(self, image_name: str, image: np.ndarray) -> Case:
+        true = super().case(image_name, image)
+        return replace(true, degradation=replace(true.degradation, psf=None), psf_spec=None)
+
+    def definition(self) -> str:
+        low, high = self.sigmas
+        return (
+            f"one seeded random Gaussian per image, σ uniform in [{low:g}, {high:g}] "
+            f"({self.anisotropic:.0%} anisotropic: σ along and across a random angle), support {self.support}, "
+            f"Gaussian noise σ = {self.noise:g}, {self.formation} formation; blind: every method is told the PSF "
+            f"that estimate_psf(family={self.blind!r}) finds, once per image"
+        )
+
+
+@dataclass(frozen=True)
+class Measurement:
+    """One estimator on one degraded image: how far off it is, what it found, and its seconds."""
+
+    error: float
+    estimate: float
+    seconds: float
+
+
+_Probe = tuple[DeblurScenario, Callable[[Case], Measurement]]
+
+
+@dataclass(frozen=True)
+class EstimationScenario(Scenario):
+    """The estimators alone, each scored against the truth it should find.
+
+    Each *quantity* (a row of the table, in the place of a method) degrades every image
+    its own seeded way (a :class:`DeblurScenario` named ``NAME/TRUTH``, so the
+    estimators of one truth see the same input) and reports a :class:`Measurement`:
+
+    - ``FAMILY σ=S``: blur ``gauss:S@support``, noise ``noise``;
+      :func:`restoretk.estimation.estimate_psf` with ``family``; error ``|σ̂ − S|`` in
+      pixels (the mean over both axes of an anisotropic estimate), estimate ``σ̂``;
+    - ``motion on shake``: a camera shake as ``deblur-motion``, estimated as a straight
+      motion; error: the PSNR (dB) that a Wiener restoration loses with the estimate
+      instead of the true PSF; estimate: the PSNR with the estimate;
+    - ``noise σn=N``: blur ``gauss:2@support``, noise N; :func:`restoretk.estimate_noise`
+      (what ``--noise auto`` runs); error ``|σ̂n − N|``, estimate ``σ̂n``.
+    """
+
+    sigmas: tuple[float, ...] = (1.0, 1.5, 2.0, 2.5, 3.0)
+    families: tuple[str, ...] = ("gauss", "gauss-aniso")
+    noise: float = 0.01
+    support: int = 25
+    shake_sizes: tuple[int, int] = (15, 31)
+    noise_levels: tuple[float, ...] = (0.005, 0.01, 0.02, 0.05)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "task", "estimate")
+
+    def quantities(self) -> list[str]:
+        """The rows, in table order."""
+        return list(self._probes())
+
+    def measure(self, quantity: str, image_name: str, image: np.ndarray) -> Measurement:
+        """Degrade ``image`` for ``quantity``, run its estimator, score the estimate."""
+        probes = self._probes()
+        if quantity not in probes:
+            raise RestoreError(f"{self.name} has no quantity {quantity!r}", f"use one of: {', '.join(probes)}")
+        source, measure = probes[quantity]
+        return measure(source.case(image_name, image))
+
+    def case(self, image_name: str, image: np.ndarray) -> Case:
+        raise RestoreError(f"{self.name} measures estimators, it has no single case", "call measure() per quantity")
+
+    def _probes(self) -> dict[str, _Probe]:
+        def source(truth: str, psf: str, noise: float) -> DeblurScenario:
+            return DeblurScenario(f"{self.name}/{truth}", self.version, psf=psf, noise=noise)
+
+        probes: dict[str, _Probe] = {}
+        for family in self.families:
+            for sigma in self.sigmas:
+                blur = source(f"gauss:{sigma:g}", f"gauss:{sigma:g}@{self.support}", self.noise)
+                probes[f"{family} σ={sigma:g}"] = (blur, functools.partial(_sigma_error, family, sigma))
+        shake = ShakeDeblurScenario(f"{self.name}/shake", self.version, noise=self.noise, sizes=self.shake_sizes)
+        probes["motion on shake"] = (shake, functools.partial(_wiener_loss, self.protocol))
+        for level in self.noise_levels:
+            noisy = source(f"noise:{level:g}", f"gauss:2@{self.support}", level)
+            probes[f"noise σn={level:g}"] = (noisy, functools.partial(_noise_error, level))
+        return probes
+
+    def definition(self) -> str:
+        low, high = self.shake_sizes
+        return (
+            f"estimators alone, each on its own seeded degradation: Gaussian blur gauss:S@{self.support} "
+            f"(S = {', '.join(f'{s:g}' for s in self.sigmas)}), noise σ = {self.noise:g}, estimated by "
+            f"estimate_psf(family = {' | '.join(self.families)}); a camera shake (odd size {low}–{high}), "
+            f"noise σ = {self.noise:g}, estimated as a straight motion (family 'motion'); noise "
+            f"σn = {', '.join(f'{n:g}' for n in self.noise_levels)} on gauss:2@{self.support}, estimated by "
+            f"estimate_noise (--noise auto); all valid formation"
+        )
+
+    def scoring(self) -> str:
+        return (
+            "error: |σ̂ − σ| in pixels (mean over both axes for an anisotropic estimate), estimate σ̂; "
+            "motion: PSNR lost by Wiener with the estimate instead of the true PSF (dB), estimate = that PSNR "
+            f"({self.protocol.describe()}); noise: |σ̂n − σn|, estimate σ̂n; means over images"
+        )
+
+
+def _sigma_error(family: str, sigma: float, case: Case) -> Measurement:
+    start = time.perf_counter()
+    spec, _ = estimation.estimate_psf(case.degraded, family=family, noise=case.degradation.noise)
+    seconds = time.perf_counter() - start
+    along, across, _ = gaussian_sigmas(spec)
+    return Measurement((abs(along - sigma) + abs(across - sigma)) / 2, (along + across) / 2, seconds)
+
+
+def _wiener_loss(protocol: MetricProtocol, case: Case) -> Measurement:
+    start = time.perf_counter()
+    _, kernel = estimation.estimate_psf(case.degraded, family="motion", noise=case.degradation.noise)
+    seconds = time.perf_counter() - start
+
+    def wiener_psnr(psf: np.ndarray) -> float:
+        restored = api.deblur(case.degraded, psf, "wiener", case.degradation.noise)
+        return score(np.asarray(restored, np.float64), case.truth, protocol)["psnr"]
+
+    estimated = wiener_psnr(kernel)
+    return Measurement(wiener_psnr(case.degradation.psf) - estimated, estimated, seconds)
+
+
+def _noise_error(level: float, case: Case) -> Measurement:
+    start = time.perf_counter()
+    estimate = estimate_noise(case.degraded)
+    return Measurement(abs(estimate - level), estimate, time.perf_counter() - start)
 
 
 @dataclass(frozen=True)
@@ -310,3 +539,11 @@ register_scenario(ShakeDeblurScenario("deblur-motion", "1", noise=0.01, formatio
 register_scenario(BicubicSRScenario("sr4-bicubic", "1", scale=4))
 register_scenario(BlurDecimateSRScenario("sr4-gauss", "1", scale=4, psf="gauss:1.6@13", noise=0.0))
 register_scenario(BicubicSRScenario("sr2-bicubic", "1", scale=2))
+register_scenario(
+    WrongSigmaScenario(
+        "deblur-gauss2-psferr", "1", exact=get_scenario("deblur-gauss2"), told=("gauss:1.7@25", "gauss:2.3@25")
+    )
+)
+register_scenario(PerturbedPSFScenario("deblur-motion-psferr", "1", exact=get_scenario("deblur-motion"), strength=0.2))
+register_scenario(BlindGaussScenario("deblur-gauss-blind", "1", noise=0.01, formation="valid", sigmas=(1.0, 3.0)))
+register_scenario(EstimationScenario("psf-estimation", "1"))

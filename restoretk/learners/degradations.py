@@ -6,8 +6,16 @@ observation's borders look like a real photo's (the scene goes on past the frame
 and the target is the part of the crop the observation shows
 (:func:`restoretk.reference_crop`).
 
+With a PSF error (``restoretk train --psf-error E``), a share :data:`PSF_ERROR_SHARE` of
+the training pairs tell the head a mis-specified PSF (:func:`restoretk.psf_error.misspecified_psf`:
+Gaussians with σ off by up to ``E``, other kernels perturbed with strength ``E``) while
+the true one formed the observation, so that the head learns to remove the artifacts
+of a wrong PSF. Validation pairs always tell the true PSF, so that validation scores
+stay comparable between runs.
+
 Degradation sets, registered by name, draw one degradation from a NumPy generator;
-a new set is one decorated function::
+the label of a deblurring set is the PSF's spec (a PSF error re-makes the PSF from
+it). A new set is one decorated function::
 
     @register_degradations("deblur-gauss", task="deblur")
     def gaussian_only(rng):
@@ -17,7 +25,7 @@ a new set is one decorated function::
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Callable, Sequence
 
 import numpy as np
@@ -26,10 +34,12 @@ from restoretk import psf
 from restoretk.errors import RestoreError
 from restoretk.methods.registry import Degradation
 from restoretk.operators.spatial import convolve_valid
+from restoretk.psf_error import misspecified_psf
 from restoretk.resize import downscale_kernel
 
 __all__ = [
     "DEGRADATIONS",
+    "PSF_ERROR_SHARE",
     "DegradationSet",
     "Pair",
     "PairSampler",
@@ -43,6 +53,10 @@ MAX_DEBLUR_NOISE = 0.05
 
 #: The largest noise level drawn for super-resolution.
 MAX_SR_NOISE = 0.01
+
+#: With a PSF error, the share of training pairs told a mis-specified PSF; the others
+#: keep the true one, so that the head still learns to use an exact PSF fully.
+PSF_ERROR_SHARE = 0.5
 
 Draw = Callable[[np.random.Generator], tuple[np.ndarray, float, str]]
 
@@ -119,7 +133,11 @@ def downscales(rng: np.random.Generator) -> tuple[np.ndarray, float, str]:
 
 @dataclass(frozen=True)
 class Pair:
-    """An observation, what it should restore to, and how it was made."""
+    """An observation, what it should restore to, and the degradation the head is told.
+
+    ``degradation`` is how the observation was made, except for a pair that a PSF
+    error handed a mis-specified PSF (the scale and noise are always the true ones).
+    """
 
     observation: np.ndarray
     target: np.ndarray
@@ -167,6 +185,10 @@ class PairSampler:
         Side of the high-resolution target (a multiple of the scale).
     seed : int
         Seed of the generator.
+    psf_error : float
+        Relative error of the PSF told to the head for a share :data:`PSF_ERROR_SHARE`
+        of the pairs (deblurring sets only); 0 tells the true PSF always, and draws
+        exactly what a sampler without this option draws.
 
     Examples
     --------
@@ -177,15 +199,27 @@ class PairSampler:
     ((3, 8, 8), (3, 32, 32))
     """
 
-    def __init__(self, images: Sequence[np.ndarray], degradations: DegradationSet, patch: int, seed: int) -> None:
+    def __init__(
+        self,
+        images: Sequence[np.ndarray],
+        degradations: DegradationSet,
+        patch: int,
+        seed: int,
+        psf_error: float = 0.0,
+    ) -> None:
         if patch < 1 or patch % degradations.scale:
             raise RestoreError(
                 f"patch {patch} is not a positive multiple of the scale {degradations.scale}",
                 f"use e.g. --patch {16 * degradations.scale}",
             )
+        if psf_error and degradations.task != "deblur":
+            raise RestoreError(
+                f"a PSF error needs deblurring degradations, not {degradations.name!r}", "drop --psf-error"
+            )
         self.images = list(images)
         self.degradations = degradations
         self.patch = patch
+        self.psf_error = psf_error
         self.rng = np.random.default_rng(seed)
 
     @property
@@ -219,7 +253,11 @@ class PairSampler:
             crop = crop[:, ::-1]
         need = (self.patch + kernel.shape[0] - 1, self.patch + kernel.shape[1] - 1)
         scene = np.moveaxis(crop[: need[0], : need[1]], -1, 0).astype(np.float32) / 255
-        return make_pair(scene, kernel, self.degradations.scale, noise, rng, label)
+        pair = make_pair(scene, kernel, self.degradations.scale, noise, rng, label)
+        if self.psf_error and rng.random() < PSF_ERROR_SHARE:
+            told = misspecified_psf(label, rng, error=self.psf_error)
+            pair = replace(pair, degradation=replace(pair.degradation, psf=told))
+        return pair
 
 
 def validation_pairs(images: Sequence[np.ndarray], degradations: DegradationSet, seed: int) -> list[Pair]:

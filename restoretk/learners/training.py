@@ -89,6 +89,7 @@ class TrainConfig:
     body: str = "resnet"
     body_options: dict[str, Any] = field(default_factory=dict)
     degradations: str | None = None
+    psf_error: float = 0.0
     epochs: int = 10
     steps_per_epoch: int = 200
     batch_size: int = 8
@@ -123,6 +124,7 @@ class TrainConfig:
             (self.optimizer in OPTIMIZERS, f"unknown optimizer {self.optimizer!r}", f"use one of: {', '.join(OPTIMIZERS)}"),
             (self.loss in LOSSES, f"unknown loss {self.loss!r}", f"use one of: {', '.join(LOSSES)}"),
             (self.scheduler in SCHEDULERS, f"unknown scheduler {self.scheduler!r}", f"use one of: {', '.join(SCHEDULERS)}"),
+            (0 <= self.psf_error < 1, f"PSF error {self.psf_error!r} is not in [0, 1)", "use e.g. --psf-error 0.2"),
             (min(self.epochs, self.steps_per_epoch, self.batch_size, self.val_images) >= 1 and self.lr > 0,
              "epochs, steps per epoch, batch size, val images and lr must be positive", "use e.g. --epochs 10 --lr 1e-3"),
         ]
@@ -163,7 +165,7 @@ class Trainer:
         degradations = DEGRADATIONS[config.degradations]
         train = bsds500("train", data=config.data).limit(config.train_images)
         self.train_count = len(train)
-        self.sampler = PairSampler(_photos(train), degradations, config.patch, config.seed)
+        self.sampler = PairSampler(_photos(train), degradations, config.patch, config.seed, config.psf_error)
         self.val_pairs = validation_pairs(
             _photos(bsds500("val", data=config.data).limit(config.val_images)), degradations, config.seed
         )
@@ -356,7 +358,8 @@ class Trainer:
             path,
             task=config.task,
             degradations=config.degradations,
-            data=f"BSDS500 train ({self.train_count} images), on-the-fly {config.patch}px patches",
+            data=f"BSDS500 train ({self.train_count} images), on-the-fly {config.patch}px patches"
+            + (f", half told a PSF wrong by up to {config.psf_error:g}" if config.psf_error else ""),
             epochs=self.epoch,
             steps=self.epoch * config.steps_per_epoch,
             batch_size=config.batch_size,

@@ -33,6 +33,9 @@ def train(
     psf_error: float = typer.Option(
         0.0, "--psf-error", help="Tell the head a PSF wrong by this fraction on half the patches (σ ±E for Gaussians; 0: exact)."
     ),
+    init: Optional[Path] = typer.Option(
+        None, "--init", help="Start from these weights (.safetensors of the same architecture): fine-tuning."
+    ),
     epochs: Optional[int] = typer.Option(None, "--epochs", help="Epochs (default 10; with --resume: extend the run to N)."),
     steps_per_epoch: int = typer.Option(200, "--steps-per-epoch", help="Optimizer steps per epoch."),
     batch_size: int = typer.Option(8, "--batch-size", help="Patches per step."),
@@ -69,7 +72,7 @@ def train(
             hyper.update({k: v for k, v in (("base_filter", base_filter), ("num_residuals", num_residuals)) if v is not None})
             config = TrainConfig(
                 out=str(out), task=task, head=head, body=body, body_options=hyper, degradations=degradations,
-                psf_error=psf_error, epochs=epochs or 10, steps_per_epoch=steps_per_epoch, batch_size=batch_size, patch=patch,
+                psf_error=psf_error, init=None if init is None else str(init), epochs=epochs or 10, steps_per_epoch=steps_per_epoch, batch_size=batch_size, patch=patch,
                 optimizer=optimizer, lr=lr, momentum=momentum, weight_decay=weight_decay, loss=loss,
                 clip_grad=clip_grad or None, scheduler=scheduler, device=device,
                 data=None if data is None else str(data), seed=seed, train_images=train_images,

@@ -12,8 +12,13 @@ degraded once with seeded draws. Train PSNR/SSIM are running averages over the
 epoch's patches; val scores are full-image scores (deblurring: RGB; super-resolution:
 Y channel with the scale shaved, the protocol of SR papers).
 
-A run is deterministic for a seed, and ``resume`` continues bit for bit on the CPU:
-a checkpoint is written after every epoch and, on Ctrl-C, after the step in flight.
+A run is deterministic for a seed, and ``resume`` continues exactly where it stopped: a
+checkpoint (weights, optimizer, scheduler and every random state) is written after
+every epoch and, on Ctrl-C, after the step in flight, so the resumed run draws the same
+patches and takes the same steps. Its numbers match an uninterrupted run's to float32
+rounding, not always bit for bit: the CPU convolution kernels may round differently
+with the memory alignment of their buffers (two identical runs in one process differ
+in the ninth digit of PSNR).
 """
 
 from __future__ import annotations
@@ -44,9 +49,9 @@ from restoretk.data import bsds500
 from restoretk.errors import RestoreError
 from restoretk.learners.bodies import body_options
 from restoretk.learners.degradations import DEGRADATIONS, PairSampler, validation_pairs
-from restoretk.learners.heads import HEADS, build_head
+from restoretk.learners.heads import HEADS, Head, build_head
 from restoretk.learners.inference import choose_device
-from restoretk.learners.weights import save_weights
+from restoretk.learners.weights import load_weights, save_weights
 from restoretk.metrics import psnr, ssim
 
 __all__ = ["TrainConfig", "Trainer", "OPTIMIZERS", "LOSSES", "SCHEDULERS", "TASKS"]
@@ -90,6 +95,7 @@ class TrainConfig:
     body_options: dict[str, Any] = field(default_factory=dict)
     degradations: str | None = None
     psf_error: float = 0.0
+    init: str | None = None
     epochs: int = 10
     steps_per_epoch: int = 200
     batch_size: int = 8
@@ -158,7 +164,10 @@ class Trainer:
             numba.set_num_threads(config.threads)
         self.device = choose_device(config.device)
         torch.manual_seed(config.seed)
-        self.model = build_head(config.head, config.body, config.body_options).to(self.device)
+        self.model = build_head(config.head, config.body, config.body_options)
+        if config.init:
+            _initialise(self.model, config.init)
+        self.model = self.model.to(self.device)
         self.optimizer = OPTIMIZERS[config.optimizer](self.model.parameters(), config)
         self.scheduler = torch.optim.lr_scheduler.LambdaLR(self.optimizer, self._learning_rate_factor)
         self.loss = LOSSES[config.loss]
@@ -405,6 +414,18 @@ class Trainer:
             yield
         finally:
             signal.signal(signal.SIGINT, previous)
+
+
+def _initialise(model: Head, path: str) -> None:
+    """Start ``model`` from the weights in ``path`` (fine-tuning); the architectures must match."""
+    trained = load_weights(path)
+    if trained.architecture != model.architecture:
+        raise RestoreError(
+            f"--init {path} holds a {trained.architecture['head']} / {trained.architecture['body']} model "
+            "that differs from this run's",
+            "use the same --head, --body and body options as the run that made it",
+        )
+    model.load_state_dict(trained.state_dict())
 
 
 def _photos(folder) -> list[np.ndarray]:

@@ -2,9 +2,10 @@
 # Copy a training run's record into benchmarks/training/NAME/: config.json, metrics.csv,
 # convergence.png and the log without its progress-bar lines.
 #
-#   benchmarks/training/collect.sh NAME [--ship]
+#   benchmarks/training/collect.sh NAME [--ship [METHOD]]
 #
-# --ship also installs the run's best weights as restoretk/weights/NAME.safetensors.
+# --ship also installs the run's best weights as restoretk/weights/METHOD.safetensors
+# (METHOD defaults to NAME; mpr-robust ships as mpr).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 name=${1:?usage: benchmarks/training/collect.sh NAME [--ship]}
@@ -14,7 +15,8 @@ mkdir -p "$record"
 cp "$run/config.json" "$run/metrics.csv" "$run/convergence.png" "$record/"
 tr '\r' '\n' < "runs/$name.log" | grep -v -E '^\s*$|step/s|s/step|\?step' > "$record/train.log" || true
 if [ "${2:-}" = "--ship" ]; then
+    method=${3:-$name}
     mkdir -p restoretk/weights
-    cp "$run/best.safetensors" "restoretk/weights/$name.safetensors"
-    echo "shipped $run/best.safetensors as restoretk/weights/$name.safetensors"
+    cp "$run/best.safetensors" "restoretk/weights/$method.safetensors"
+    echo "shipped $run/best.safetensors as restoretk/weights/$method.safetensors"
 fi

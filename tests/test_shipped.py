@@ -1,0 +1,48 @@
+"""The models that ship inside the package: present, small, described, and working offline from the CLI."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from skimage import data
+from typer.testing import CliRunner
+
+from restoretk.cli import app
+from restoretk.io import read_image, write_image
+from restoretk.learners.weights import read_metadata, shipped_weights
+from restoretk.metrics import psnr
+from restoretk.resize import imresize
+
+#: Method name -> what it restores; every one of them must ship.
+SHIPPED = {"mpr-sr": "sr", "srnet": "sr"}
+
+runner = CliRunner()
+
+
+def test_the_shipped_models_are_there_and_small():
+    shipped = shipped_weights()
+    assert set(SHIPPED) <= set(shipped)
+    assert sum(path.stat().st_size for path in shipped.values()) <= 20e6
+
+
+@pytest.mark.parametrize("method", sorted(SHIPPED))
+def test_metadata_names_the_model_and_its_scores(method):
+    meta = read_metadata(shipped_weights()[method])
+    assert meta["architecture"]["head"] == method and meta["architecture"]["task"] == SHIPPED[method]
+    assert meta["parameters"] > 0 and np.isfinite(meta["val"]["psnr"])
+    assert "BSDS500 train" in meta["data"]
+
+
+@pytest.mark.parametrize("method", [m for m, task in sorted(SHIPPED.items()) if task == "sr"])
+def test_upscale_with_a_shipped_model_beats_bicubic(method, tmp_path):
+    sharp = data.astronaut()[100:228, 150:278] / 255.0  # 128×128 RGB
+    small = imresize(sharp, 0.25)
+    source = tmp_path / "small.png"
+    write_image(source, np.clip(small, 0, 1))
+    low, _ = read_image(source)
+    result = runner.invoke(app, ["upscale", "--scale", "4", "-m", method, "-o", str(tmp_path / "big.png"), str(source)])
+    assert result.exit_code == 0, result.output
+    upscaled, _ = read_image(tmp_path / "big.png")
+    assert upscaled.shape == sharp.shape
+    bicubic = np.clip(imresize(low, 4.0), 0, 1)
+    assert psnr(upscaled, sharp, crop_border=4) > psnr(bicubic, sharp, crop_border=4) + 0.3

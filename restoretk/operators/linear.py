@@ -220,7 +220,10 @@ class FourierMultiplier(LinearOperator):
             return self.forward(torch.from_numpy(np.ascontiguousarray(x))).numpy()  # zero-copy both ways
         spectrum = backend.rfft2(x)
         if backend.is_torch(x):
-            spectrum = spectrum * self._transfer.like(x)
+            if spectrum.requires_grad:
+                spectrum = spectrum * self._transfer.like(x)
+            else:
+                spectrum.mul_(self._transfer.like(x))  # in place: no second spectrum-sized tensor
         else:
             spectrum *= self._transfer.like(x)  # in place: no second spectrum-sized array
         return backend.irfft2(spectrum, self.out_shape)

@@ -247,7 +247,10 @@ def test_the_blind_scenario_tells_methods_the_psf_the_runner_estimates(images, t
     folder, label = open_images(images, None, None)
     name, image = folder[0]
     assert blind.case(name, image).degradation.psf is None and blind.case(name, image).psf_spec is None
-    specs = {blind.psf_for(k) for k in range(30)}
+    told = get_scenario("deblur-gauss-random").case(name, image)  # the same inputs, the PSF told
+    np.testing.assert_array_equal(told.degraded, blind.case(name, image).degraded)
+    assert told.psf_spec.startswith("gauss:") and told.degradation.psf is not None
+    specs = {blind.exact.psf_for(k) for k in range(30)}
     sigmas = [float(x) for spec in specs for x in spec[6:-3].split(",")[:2]]
     assert 1 <= min(sigmas) and max(sigmas) <= 3 and 5 <= sum("," in spec for spec in specs) <= 15
     run = run_bench([blind], folder, label, tmp_path, methods=["test-spy", "wiener"], workers=1, figures=False,

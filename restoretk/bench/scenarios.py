@@ -44,7 +44,8 @@ __all__ = [
     "MisspecifiedPSFScenario",
     "WrongSigmaScenario",
     "PerturbedPSFScenario",
-    "BlindGaussScenario",
+    "BlindScenario",
+    "RandomGaussScenario",
     "EstimationScenario",
     "Measurement",
     "BicubicSRScenario",
@@ -282,15 +283,12 @@ class PerturbedPSFScenario(MisspecifiedPSFScenario):
 
 
 @dataclass(frozen=True)
-class BlindGaussScenario(DeblurScenario):
-    """A seeded random Gaussian per image, not told: the runner estimates it (family ``blind``).
-
-    σ is uniform in ``sigmas``; a share ``anisotropic`` of the images get σ along and
-    across a uniform random angle, each uniform in ``sigmas``.
+class RandomGaussScenario(DeblurScenario):
+    """A seeded random Gaussian per image: σ uniform in ``sigmas``; a share ``anisotropic``
+    of the images get σ along and across a uniform random angle, each uniform in ``sigmas``.
     """
 
     psf: str = "gauss"
-    blind: str | None = "gauss-aniso"
     sigmas: tuple[float, float] = (1.0, 3.0)
     anisotropic: float = 1 / 3
     support: int = 25
@@ -302,16 +300,34 @@ class BlindGaussScenario(DeblurScenario):
             return f"gauss:{along:.2f},{across:.2f},{rng.uniform(0, 180):.0f}@{self.support}"
         return f"gauss:{rng.uniform(*self.sigmas):.2f}@{self.support}"
 
-    def case(self, image_name: str, image: np.ndarray) -> Case:
-        true = super().case(image_name, image)
-        return replace(true, degradation=replace(true.degradation, psf=None), psf_spec=None)
-
     def definition(self) -> str:
         low, high = self.sigmas
         return (
             f"one seeded random Gaussian per image, σ uniform in [{low:g}, {high:g}] "
             f"({self.anisotropic:.0%} anisotropic: σ along and across a random angle), support {self.support}, "
-            f"Gaussian noise σ = {self.noise:g}, {self.formation} formation; blind: every method is told the PSF "
+            f"Gaussian noise σ = {self.noise:g}, {self.formation} formation"
+        )
+
+
+@dataclass(frozen=True, kw_only=True)
+class BlindScenario(Scenario):
+    """The cases of the deblurring scenario ``exact``, but methods are not told the PSF.
+
+    The runner estimates it once per image (:attr:`Scenario.blind`, the family given to
+    :func:`restoretk.estimation.estimate_psf`) and tells every method the estimate, so
+    the gap to ``exact``'s results is what not knowing the PSF costs.
+    """
+
+    exact: DeblurScenario
+    blind: str | None = "gauss-aniso"
+
+    def case(self, image_name: str, image: np.ndarray) -> Case:
+        true = self.exact.case(image_name, image)
+        return replace(true, scenario=self.name, degradation=replace(true.degradation, psf=None), psf_spec=None)
+
+    def definition(self) -> str:
+        return (
+            f"{self.exact.definition()} (the inputs of {self.exact.name}); blind: every method is told the PSF "
             f"that estimate_psf(family={self.blind!r}) finds, once per image"
         )
 
@@ -545,5 +561,6 @@ register_scenario(
     )
 )
 register_scenario(PerturbedPSFScenario("deblur-motion-psferr", "1", exact=get_scenario("deblur-motion"), strength=0.2))
-register_scenario(BlindGaussScenario("deblur-gauss-blind", "1", noise=0.01, formation="valid", sigmas=(1.0, 3.0)))
+register_scenario(RandomGaussScenario("deblur-gauss-random", "1", noise=0.01, formation="valid", sigmas=(1.0, 3.0)))
+register_scenario(BlindScenario("deblur-gauss-blind", "1", exact=get_scenario("deblur-gauss-random")))
 register_scenario(EstimationScenario("psf-estimation", "1"))

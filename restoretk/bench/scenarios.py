@@ -24,6 +24,7 @@ import zlib
 from dataclasses import dataclass, field, replace
 from typing import Callable
 
+import cv2
 import numpy as np
 
 from restoretk import api, estimation
@@ -355,6 +356,9 @@ class EstimationScenario(Scenario):
     - ``FAMILY σ=S``: blur ``gauss:S@support``, noise ``noise``;
       :func:`restoretk.estimation.estimate_psf` with ``family``; error ``|σ̂ − S|`` in
       pixels (the mean over both axes of an anisotropic estimate), estimate ``σ̂``;
+    - ``gauss σ=2, CASE, noise not told``: the same for ``gauss:2`` under each of
+      ``hard_cases`` (more noise, a JPEG of the input), the estimator told no noise
+      level, as ``--psf auto --noise auto`` runs it;
     - ``motion on shake``: a camera shake as ``deblur-motion``, estimated as a straight
       motion; error: the PSNR (dB) that a Wiener restoration loses with the estimate
       instead of the true PSF; estimate: the PSNR with the estimate;
@@ -368,6 +372,9 @@ class EstimationScenario(Scenario):
     support: int = 25
     shake_sizes: tuple[int, int] = (15, 31)
     noise_levels: tuple[float, ...] = (0.005, 0.01, 0.02, 0.05)
+    #: (label, noise, JPEG quality or None): the Gaussian estimator told no noise level.
+    hard_cases: tuple[tuple[str, float, int | None], ...] = (("σn=0.01", 0.01, None), ("σn=0.05", 0.05, None),
+                                                             ("JPEG q75", 0.01, 75))
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "task", "estimate")
@@ -396,6 +403,10 @@ class EstimationScenario(Scenario):
             for sigma in self.sigmas:
                 blur = source(f"gauss:{sigma:g}", f"gauss:{sigma:g}@{self.support}", self.noise)
                 probes[f"{family} σ={sigma:g}"] = (blur, functools.partial(_sigma_error, family, sigma))
+        for label, level, quality in self.hard_cases:
+            blur = source(f"gauss:2 {label}", f"gauss:2@{self.support}", level)
+            measure = functools.partial(_sigma_error, "gauss", 2.0, told=False, jpeg=quality)
+            probes[f"gauss σ=2, {label}, noise not told"] = (blur, measure)
         shake = ShakeDeblurScenario(f"{self.name}/shake", self.version, noise=self.noise, sizes=self.shake_sizes)
         probes["motion on shake"] = (shake, functools.partial(_wiener_loss, self.protocol))
         for level in self.noise_levels:
@@ -408,7 +419,8 @@ class EstimationScenario(Scenario):
         return (
             f"estimators alone, each on its own seeded degradation: Gaussian blur gauss:S@{self.support} "
             f"(S = {', '.join(f'{s:g}' for s in self.sigmas)}), noise σ = {self.noise:g}, estimated by "
-            f"estimate_psf(family = {' | '.join(self.families)}); a camera shake (odd size {low}–{high}), "
+            f"estimate_psf(family = {' | '.join(self.families)}); gauss:2 with the noise not told: "
+            f"{', '.join(label for label, _, _ in self.hard_cases)}; a camera shake (odd size {low}–{high}), "
             f"noise σ = {self.noise:g}, estimated as a straight motion (family 'motion'); noise "
             f"σn = {', '.join(f'{n:g}' for n in self.noise_levels)} on gauss:2@{self.support}, estimated by "
             f"estimate_noise (--noise auto); all valid formation"
@@ -422,12 +434,22 @@ class EstimationScenario(Scenario):
         )
 
 
-def _sigma_error(family: str, sigma: float, case: Case) -> Measurement:
+def _sigma_error(family: str, sigma: float, case: Case, *, told: bool = True, jpeg: int | None = None) -> Measurement:
+    image = case.degraded if jpeg is None else _jpeg(case.degraded, jpeg)
     start = time.perf_counter()
-    spec, _ = estimation.estimate_psf(case.degraded, family=family, noise=case.degradation.noise)
+    spec, _ = estimation.estimate_psf(image, family=family, noise=case.degradation.noise if told else None)
     seconds = time.perf_counter() - start
     along, across, _ = gaussian_sigmas(spec)
     return Measurement((abs(along - sigma) + abs(across - sigma)) / 2, (along + across) / 2, seconds)
+
+
+def _jpeg(image: np.ndarray, quality: int) -> np.ndarray:
+    """``image`` as a JPEG of ``quality`` would give it back (8 bits, 4:2:0 chroma)."""
+    pixels = np.round(np.clip(image, 0, 1) * 255).astype(np.uint8)
+    ok, encoded = cv2.imencode(".jpg", pixels[..., ::-1], [cv2.IMWRITE_JPEG_QUALITY, quality])
+    if not ok:
+        raise RestoreError("JPEG encoding failed", "check the OpenCV installation")
+    return cv2.imdecode(encoded, cv2.IMREAD_COLOR)[..., ::-1].astype(np.float32) / 255
 
 
 def _wiener_loss(protocol: MetricProtocol, case: Case) -> Measurement:

@@ -277,15 +277,20 @@ def photos(tmp_path_factory) -> Path:
 
 def test_estimators_are_scored_alone(photos):
     """The real estimators on a small estimation scenario: σ within 0.3 px, σn within 0.002."""
-    scenario = EstimationScenario("test-estimation", "1", sigmas=(1.0, 2.5), families=("gauss",), noise_levels=(0.02,))
+    scenario = EstimationScenario(
+        "test-estimation", "1", sigmas=(1.0, 2.5), families=("gauss",), noise_levels=(0.02,),
+        hard_cases=(("JPEG q75", 0.01, 75),),
+    )  # fmt: skip
     folder, _ = open_images(photos, None, None)
     for name, image in folder:
         for sigma in (1.0, 2.5):
             measured = scenario.measure(f"gauss σ={sigma:g}", name, image)
             assert measured.error == pytest.approx(abs(measured.estimate - sigma)) and measured.error < 0.3
+        compressed = scenario.measure("gauss σ=2, JPEG q75, noise not told", name, image)  # accuracy: test_estimation
+        assert compressed.error == pytest.approx(abs(compressed.estimate - 2.0)) and compressed.estimate > 0
         noise = scenario.measure("noise σn=0.02", name, image)
         assert noise.error < 0.002 and noise.seconds >= 0
-    with pytest.raises(RestoreError, match="has no quantity 'gauss σ=9'; use one of: gauss σ=1, gauss σ=2.5, motion"):
+    with pytest.raises(RestoreError, match="has no quantity 'gauss σ=9'; use one of: gauss σ=1, gauss σ=2.5, gauss σ=2, JPEG q75"):
         scenario.measure("gauss σ=9", name, image)
 
 

@@ -105,7 +105,10 @@ def test_bench_writes_rows_summary_table_and_figures(images, tmp_path):
     assert result.exit_code == 0, result.output
     rows = _rows(out / "per_image.csv")
     assert tuple(rows[0]) == CSV_FIELDS
-    expected = {(s, m) for s, task in (("deblur-gauss2", "deblur"), ("sr4-bicubic", "upscale")) for m in contender_names(task)}
+    expected = {
+        (s, m) for s, task, scale in (("deblur-gauss2", "deblur", 1), ("sr4-bicubic", "upscale", 4))
+        for m in contender_names(task, scale)
+    }  # fmt: skip
     measured = {(r["scenario"], r["method"]) for r in rows}
     assert measured <= expected and len(rows) == 3 * len(measured)
     assert {("deblur-gauss2", "wiener"), ("deblur-gauss2", "skimage-unsupervised-wiener"), ("sr4-bicubic", "bicubic"),

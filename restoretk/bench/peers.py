@@ -191,31 +191,35 @@ def _restoretk(name: str, task: str) -> Callable[[Case], np.ndarray]:
     return run
 
 
-def contender_names(task: str) -> list[str]:
-    """Everything measured on a scenario of ``task`` by default: restoretk's methods, peers, identity.
+def contender_names(task: str, scale: int = 1) -> list[str]:
+    """Everything measured on a scenario of ``task`` at ``scale`` by default: restoretk's methods, peers, identity.
 
     Examples
     --------
-    >>> contender_names("upscale")[-3:]
+    >>> contender_names("upscale", 2)[-3:]
     ['opencv-bicubic', 'opencv-lanczos', 'identity']
+    >>> "mpr-sr" in contender_names("upscale", 4), "mpr-sr" in contender_names("upscale", 2)
+    (True, False)
     """
-    ours = [m.name for m in list_methods(task)]
+    ours = [m.name for m in list_methods(task) if m.can_scale(scale)]
     peers = [p.name for p in PEERS.values() if task in p.tasks]
     return ours + peers + [IDENTITY]
 
 
-def applies(name: str, task: str) -> bool:
-    """Whether ``name`` (a method, a peer with or without parameters, the identity) exists for ``task``.
+def applies(name: str, task: str, scale: int = 1) -> bool:
+    """Whether ``name`` (a method, a peer with or without parameters, the identity) can do ``task`` at ``scale``.
 
     Examples
     --------
     >>> applies("bicubic", "upscale"), applies("bicubic", "deblur"), applies("skimage-wiener[balance=1]", "deblur")
     (True, False, True)
+    >>> applies("srnet", "upscale", 4), applies("srnet", "upscale", 2)
+    (True, False)
     """
     base = name.partition("[")[0]
     if name == IDENTITY or (base in PEERS and task in PEERS[base].tasks):
         return True
-    return any(m.name == name for m in list_methods(task))
+    return any(m.name == name and m.can_scale(scale) for m in list_methods(task))
 
 
 def resolve_contender(name: str, task: str) -> Contender:

@@ -101,7 +101,7 @@ def plan_methods(scenarios: Sequence[Scenario], methods: Sequence[str] | None) -
             continue
         chosen = []
         for name in dict.fromkeys(methods):
-            if applies(name, scenario.task):
+            if applies(name, scenario.task, _scale(scenario)):
                 resolve_contender(name, scenario.task)  # a peer's bad parameter is an error
                 chosen.append(name)
                 used.add(name)
@@ -121,7 +121,12 @@ def plan_methods(scenarios: Sequence[Scenario], methods: Sequence[str] | None) -
 def _contenders(scenario: Scenario) -> list[str]:
     if isinstance(scenario, EstimationScenario):
         return scenario.quantities()
-    return contender_names(scenario.task)
+    return contender_names(scenario.task, _scale(scenario))
+
+
+def _scale(scenario: Scenario) -> int:
+    """The upscaling factor of ``scenario`` (1 for deblurring)."""
+    return getattr(scenario, "scale", 1)
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ import numpy as np
 
 from restoretk.boundary import extend
 from restoretk.errors import RestoreError
-from restoretk.learners.heads import Head
+from restoretk.learners.heads import HEADS, Head
 from restoretk.learners.inference import choose_device, restore_tiled
 from restoretk.learners.weights import load_weights, weights_for
 from restoretk.methods.classical import solver_margin
@@ -109,4 +109,7 @@ for _head, _tasks, _summary, _needs_psf, _doc in (
     ("srnet", {"upscale"}, "learned residual network on the bicubic upscale", False,
      "``x̂ = bicubic(y) + f_θ(bicubic(y))``."),
 ):
-    register_method(_head, tasks=_tasks, summary=_summary, needs_psf=_needs_psf)(_learned_method(_head, _doc))
+    _scales = {HEADS[_head].scale} if "upscale" in _tasks else None  # what the shipped model does
+    register_method(_head, tasks=_tasks, summary=_summary, needs_psf=_needs_psf, scales=_scales)(
+        _learned_method(_head, _doc)
+    )

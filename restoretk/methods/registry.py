@@ -53,15 +53,24 @@ class Method:
     summary: str
     needs_psf: bool = True
     options: tuple[str, ...] = field(default=())
+    #: Upscaling factors it can do (a trained model's); None: any.
+    scales: frozenset[int] | None = None
+
+    def can_scale(self, scale: int) -> bool:
+        """Whether it restores at upscaling factor ``scale`` (1: deblurring)."""
+        return self.scales is None or scale in self.scales
 
 
 _METHODS: dict[str, Method] = {}
 
 
 def register_method(
-    name: str, *, tasks: set[str], summary: str, needs_psf: bool = True
+    name: str, *, tasks: set[str], summary: str, needs_psf: bool = True, scales: set[int] | None = None
 ) -> Callable[[Callable[..., np.ndarray]], Callable[..., np.ndarray]]:
-    """Register ``function`` as method ``name`` for ``tasks`` (``deblur``, ``upscale``)."""
+    """Register ``function`` as method ``name`` for ``tasks`` (``deblur``, ``upscale``).
+
+    ``scales`` limits the upscaling factors (a trained model's); None allows any.
+    """
 
     def decorate(function: Callable[..., np.ndarray]) -> Callable[..., np.ndarray]:
         unknown = set(tasks) - set(TASKS)
@@ -72,7 +81,9 @@ def register_method(
         options = tuple(
             p.name for p in inspect.signature(function).parameters.values() if p.kind is p.KEYWORD_ONLY
         )
-        _METHODS[name] = Method(name, frozenset(tasks), function, summary, needs_psf, options)
+        _METHODS[name] = Method(
+            name, frozenset(tasks), function, summary, needs_psf, options, None if scales is None else frozenset(scales)
+        )
         return function
 
     return decorate

@@ -272,7 +272,7 @@ def methods_command() -> None:
         typer.echo(f"{task}:")
         for m in list_methods(task):
             options = ", ".join(o for o in m.options if o != "boundary")
-            scales = f"  [x{', x'.join(map(str, sorted(m.scales)))} only]" if task == "upscale" and m.scales else ""
+            scales = f"  [shipped model: x{', x'.join(map(str, sorted(m.scales)))}]" if task == "upscale" and m.scales else ""
             typer.echo(f"  {m.name:<18} {m.summary}" + (f"  [options: {options}]" if options else "") + scales)
 
 

@@ -11,6 +11,7 @@ from skimage import data
 from restoretk import api
 from restoretk.figures import comparison_figure
 from restoretk.io import write_image
+from restoretk.learners.weights import shipped_weights
 from restoretk.metrics import psnr
 
 __all__ = ["run_demo"]
@@ -23,6 +24,8 @@ DEMO_NOISE = 0.01
 def run_demo(out: Path) -> dict[str, float]:
     """Blur scikit-image's astronaut (``gauss:2``, noise σ = 0.01, scene beyond the frame), deblur it.
 
+    Methods: Richardson–Lucy, Wiener, and the learned ``mpr`` when its weights ship.
+
     Writes ``sharp.png``, ``blurred.png``, ``restored-METHOD.png`` and ``comparison.png``
     into ``out`` and returns the PSNR of each image against the sharp crop.
     """
@@ -32,7 +35,8 @@ def run_demo(out: Path) -> dict[str, float]:
     sharp = api.reference_crop(scene, DEMO_PSF)
     panels = {"blurred": blurred}
     scores = {"blurred": psnr(np.clip(blurred, 0, 1), sharp)}
-    for method in ("richardson-lucy", "wiener"):
+    learned = [name for name in ("mpr",) if name in shipped_weights()]  # the learned restorer, when it ships
+    for method in ("richardson-lucy", "wiener", *learned):
         restored = api.deblur(blurred, DEMO_PSF, method=method)  # noise level estimated from the image
         write_image(out / f"restored-{method}.png", restored, overwrite=True)
         panels[method] = restored

@@ -7,6 +7,7 @@ import pytest
 from skimage import data
 from typer.testing import CliRunner
 
+import restoretk
 from restoretk.cli import app
 from restoretk.io import read_image, write_image
 from restoretk.learners.weights import read_metadata, shipped_weights
@@ -14,7 +15,7 @@ from restoretk.metrics import psnr
 from restoretk.resize import imresize
 
 #: Method name -> what it restores; every one of them must ship.
-SHIPPED = {"mpr-sr": "sr", "srnet": "sr"}
+SHIPPED = {"mpr": "deblur", "wiener-resid": "deblur", "mpr-sr": "sr", "srnet": "sr"}
 
 runner = CliRunner()
 
@@ -46,3 +47,18 @@ def test_upscale_with_a_shipped_model_beats_bicubic(method, tmp_path):
     assert upscaled.shape == sharp.shape
     bicubic = np.clip(imresize(low, 4.0), 0, 1)
     assert psnr(upscaled, sharp, crop_border=4) > psnr(bicubic, sharp, crop_border=4) + 0.3
+
+
+@pytest.mark.parametrize("method", [m for m, task in sorted(SHIPPED.items()) if task == "deblur"])
+def test_deblur_with_a_shipped_model_beats_wiener(method, tmp_path):
+    scene = data.astronaut()[40:300, 120:380] / 255.0
+    source = tmp_path / "blurred.png"
+    write_image(source, np.clip(restoretk.degrade(scene, "gauss:2@25", noise=0.01, seed=1), 0, 1), bit_depth=16)
+    truth = restoretk.reference_crop(scene, "gauss:2@25")
+    blurred, _ = read_image(source)
+    args = ["deblur", "--psf", "gauss:2@25", "--noise", "0.01", "-m", method, "-o", str(tmp_path / "sharp.png")]
+    result = runner.invoke(app, [*args, str(source)])
+    assert result.exit_code == 0, result.output
+    restored, _ = read_image(tmp_path / "sharp.png")
+    wiener = restoretk.deblur(blurred, "gauss:2@25", noise=0.01)
+    assert psnr(restored, truth) > psnr(wiener, truth) + 0.1

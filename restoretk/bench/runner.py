@@ -197,20 +197,23 @@ def run_task(task: Task) -> TaskResult:
         except Exception as error:  # noqa: BLE001 - a method that cannot run is reported, not fatal
             failures.append(Failure(scenario.name, method, name, _reason(error)))
             continue
-        rows.append(
-            {
-                "scenario": scenario.name,
-                "version": scenario.version,
-                "method": method,
-                "image": name,
-                "psnr": f"{values['psnr']:.4f}",
-                "ssim": f"{values['ssim']:.5f}",
-                "seconds": f"{seconds:.4f}",
-            }
-        )
+        rows.append(_row(scenario, method, name, f"{values['psnr']:.4f}", f"{values['ssim']:.5f}", seconds))
         if panels is not None:
             panels[method] = output.astype(np.float32)
     return TaskResult(task, rows, failures, panels)
+
+
+def _row(scenario: Scenario, method: str, image: str, psnr: str, ssim: str, seconds: float) -> dict[str, str]:
+    """One per-image result as written to ``per_image.csv`` (scores already formatted)."""
+    return {
+        "scenario": scenario.name,
+        "version": scenario.version,
+        "method": method,
+        "image": image,
+        "psnr": psnr,
+        "ssim": ssim,
+        "seconds": f"{seconds:.4f}",
+    }
 
 
 def _with_estimated_psf(case: Case, family: str) -> Case:
@@ -232,17 +235,7 @@ def _measure(task: Task, scenario: EstimationScenario, name: str, image: np.ndar
         except Exception as error:  # noqa: BLE001 - an estimator that cannot run is reported, not fatal
             failures.append(Failure(scenario.name, quantity, name, _reason(error)))
             continue
-        rows.append(
-            {
-                "scenario": scenario.name,
-                "version": scenario.version,
-                "method": quantity,
-                "image": name,
-                "psnr": f"{measured.error:.6g}",
-                "ssim": f"{measured.estimate:.6g}",
-                "seconds": f"{measured.seconds:.4f}",
-            }
-        )
+        rows.append(_row(scenario, quantity, name, f"{measured.error:.6g}", f"{measured.estimate:.6g}", measured.seconds))
     return TaskResult(task, rows, failures)
 
 

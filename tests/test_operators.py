@@ -189,6 +189,19 @@ def test_torch_float32_agrees_with_numpy(name, method):
     np.testing.assert_allclose(got_torch.numpy(), got_numpy, atol=1e-5)
 
 
+@pytest.mark.parametrize("name", OPERATORS)
+def test_regularised_inverse_in_float32_agrees_with_float64(name):
+    # the ε-dependent gain is formed in the data's precision, separately per library
+    op, _, y = build(name, {"seed": 6, "factor": 2, "rows": 8, "cols": 7})
+    prior = FourierMultiplier.from_full(even_transfer(np.random.default_rng(8), op.in_shape) + 0.5)
+    exact = op.pinv(y, 0.03, prior=prior)
+    single = y.astype(np.float32)
+    for got in (op.pinv(single, 0.03, prior=prior), op.pinv(torch.from_numpy(single), 0.03, prior=prior).numpy()):
+        assert got.dtype == np.float32
+        np.testing.assert_allclose(got, exact, atol=1e-5 * np.abs(exact).max())
+    assert not np.allclose(op.pinv(single, 0.3, prior=prior), exact, atol=1e-3 * np.abs(exact).max())
+
+
 def test_torch_path_is_differentiable_and_batched():
     op = Decimation(2, (16, 16)) @ Convolution(random_psf(np.random.default_rng(1), 5), (16, 16))
     x = torch.rand(3, 2, 16, 16, dtype=torch.float64, requires_grad=True)

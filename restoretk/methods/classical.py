@@ -98,11 +98,18 @@ def solver_margin(degradation: Degradation) -> int:
     """
     if degradation.psf is None:
         return 4
-    psf = degradation.psf
+    psf = np.ascontiguousarray(degradation.psf, dtype=np.float64)
+    return _psf_margin(psf.tobytes(), psf.shape, degradation.scale)
+
+
+@functools.lru_cache(maxsize=64)
+def _psf_margin(data: bytes, shape: tuple[int, int], scale: int) -> int:
+    """:func:`solver_margin` of a PSF given by its float64 bytes (cached: called per image)."""
+    psf = np.frombuffer(data).reshape(shape)
     strong = psf >= 1e-3 * psf.max()
     size = max(np.ptp(np.flatnonzero(strong.any(axis=axis))) + 1 for axis in (0, 1))
     symmetric = psf.shape[0] % 2 and psf.shape[1] % 2 and np.allclose(psf, psf[::-1, ::-1], atol=1e-3 * psf.max())
-    return max((1 if symmetric else 2) * size // degradation.scale + 2, 4)
+    return max((1 if symmetric else 2) * size // scale + 2, 4)
 
 
 def fourier_restore(

@@ -14,10 +14,8 @@ keep float32 in float32.
 
 from __future__ import annotations
 
-import functools
-
 import os
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 import scipy.fft
@@ -83,9 +81,9 @@ class Transfer:
 
     The array is computed once in float64/complex128; :meth:`like` casts it to the
     precision of the data (float32 stays float32) and, for Torch, moves it to the
-    data's device. Each form is cached. A product of transfers (:meth:`product`) is
-    formed lazily, in the data's precision: a new regularisation ε then costs one
-    float32 multiplication, not a float64 one and a cast.
+    data's device. Each form is cached. A transfer derived from others (:meth:`derived`,
+    e.g. a product) is formed lazily, in the data's precision: a new
+    regularisation ε then costs a few float32 operations, not float64 ones and a cast.
 
     Parameters
     ----------
@@ -95,21 +93,26 @@ class Transfer:
 
     def __init__(self, array: np.ndarray) -> None:
         self._array: np.ndarray | None = array
+        self._function: Callable[..., Any] | None = None
         self._factors: tuple[Transfer, ...] = ()
         self._forms: dict[tuple[str, str], Any] = {}
 
     @classmethod
-    def product(cls, *factors: Transfer) -> Transfer:
-        """The elementwise product of ``factors``, computed only when asked for."""
+    def derived(cls, function: Callable[..., Any], *factors: Transfer) -> Transfer:
+        """``function(*factors)``, computed only when asked for, in the precision asked for.
+
+        ``function`` takes one form of each factor (NumPy arrays or Torch tensors of one
+        precision) and must work for both, as elementwise arithmetic does.
+        """
         transfer = cls(None)  # type: ignore[arg-type]
-        transfer._factors = factors
+        transfer._function, transfer._factors = function, factors
         return transfer
 
     @property
     def array(self) -> np.ndarray:
         """The transfer in float64 / complex128."""
         if self._array is None:
-            self._array = functools.reduce(np.multiply, (f.array for f in self._factors))
+            self._array = self._function(*(f.array for f in self._factors))
         return self._array
 
     def like(self, x: Any) -> Any:
@@ -117,8 +120,12 @@ class Transfer:
         device = str(x.device) if is_torch(x) else "numpy"
         key = (device, np.dtype(float_dtype_of(x)).name)
         if key not in self._forms:
-            if self._factors:
-                form = functools.reduce(lambda a, b: a * b, (f.like(x) for f in self._factors))
+            if self._function is not None and device == "cpu":
+                # NumPy arithmetic on one core, then a zero-copy view: Torch would split this
+                # small job across threads, and on a busy machine wait for a descheduled one
+                form = torch.from_numpy(self.like(np.empty(0, dtype=float_dtype_of(x))))
+            elif self._function is not None:
+                form = self._function(*(f.like(x) for f in self._factors))
             else:
                 real = float_dtype_of(x)
                 complex_ = np.complex64 if real == np.float32 else np.complex128

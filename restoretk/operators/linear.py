@@ -19,15 +19,24 @@ axes of NumPy arrays or Torch tensors (see :mod:`restoretk.operators.backend`).
 
 from __future__ import annotations
 
+import functools
+import operator
 from abc import ABC, abstractmethod
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 import torch
 
 from restoretk.errors import RestoreError
 from restoretk.operators import backend
-from restoretk.operators.transfer import alias_fold, full_spectrum, half_spectrum, inverse_gain, psf_to_otf
+from restoretk.operators.transfer import (
+    alias_fold,
+    full_spectrum,
+    half_spectrum,
+    inverse_gain,
+    psf_to_otf,
+    regularised_gain,
+)
 
 __all__ = [
     "LinearOperator",
@@ -125,9 +134,13 @@ class LinearOperator(ABC):
                 weight, numerator = np.ones((self.in_shape[0], self.in_shape[1] // 2 + 1)), self.transpose()
             else:
                 weight, numerator = prior.half.real, prior @ self.transpose()
-            cache[parts_key] = (prior, numerator, self.push_gram(weight))
+            cache[parts_key] = (prior, numerator, FourierMultiplier(self.push_gram(weight), self.out_shape))
         _, numerator, gram = cache[parts_key]
-        op = numerator @ FourierMultiplier(inverse_gain(gram, eps, rtol), self.out_shape)
+        if np.ndim(eps) == 0 and eps > 0:  # formed when applied, in the data's precision
+            gain = FourierMultiplier.derived(functools.partial(regularised_gain, eps=float(eps)), gram)
+        else:
+            gain = FourierMultiplier(inverse_gain(gram.half, eps, rtol), self.out_shape)
+        op = numerator @ gain
         if key is not None:
             cache[key] = op
         return op
@@ -190,12 +203,20 @@ class FourierMultiplier(LinearOperator):
         self._transfer = backend.Transfer(half)
 
     @classmethod
+    def derived(cls, function: Callable[..., Any], *multipliers: FourierMultiplier) -> FourierMultiplier:
+        """The multiplier whose transfer is ``function`` of the ``multipliers``' transfers.
+
+        Formed lazily, in the precision of the data (see :meth:`backend.Transfer.derived`).
+        """
+        merged = cls.__new__(cls)
+        merged.in_shape = merged.out_shape = multipliers[0].in_shape
+        merged._transfer = backend.Transfer.derived(function, *(m._transfer for m in multipliers))
+        return merged
+
+    @classmethod
     def product(cls, first: FourierMultiplier, second: FourierMultiplier) -> FourierMultiplier:
         """``first @ second``, its transfer formed lazily in the precision of the data."""
-        merged = cls.__new__(cls)
-        merged.in_shape = merged.out_shape = first.in_shape
-        merged._transfer = backend.Transfer.product(first._transfer, second._transfer)
-        return merged
+        return cls.derived(operator.mul, first, second)
 
     @property
     def half(self) -> np.ndarray:

@@ -8,6 +8,8 @@ index 0); arrays are float64/complex128, computed once per operator.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from restoretk.errors import RestoreError
@@ -16,6 +18,7 @@ __all__ = [
     "psf_to_otf",
     "alias_fold",
     "inverse_gain",
+    "regularised_gain",
     "half_spectrum",
     "full_spectrum",
     "spectral_mean",
@@ -108,6 +111,11 @@ def inverse_gain(gram: np.ndarray, eps: float | np.ndarray = 0.0, rtol: float = 
     if np.all(np.asarray(eps) == 0):
         keep = gram > (rtol**2) * gram.max()
         return np.where(keep, 1.0 / np.where(keep, gram, 1.0), 0.0)
+    return regularised_gain(gram, eps)
+
+
+def regularised_gain(gram: Any, eps: float | np.ndarray) -> Any:
+    """``(G + ε)⁻¹`` for ε > 0, on NumPy arrays or Torch tensors alike (see :func:`inverse_gain`)."""
     return 1.0 / (gram + eps)
 
 

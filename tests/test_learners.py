@@ -369,6 +369,13 @@ def test_init_starts_from_trained_weights_and_refuses_another_architecture(tmp_p
         Trainer(tiny_run(tmp_path / "other", photos, head="wiener-resid", init=str(start)))
 
 
+def test_runs_of_any_seed_are_validated_on_the_same_pairs(tmp_path, photos):
+    one, other = (Trainer(tiny_run(tmp_path / f"run{seed}", photos, seed=seed)) for seed in (5, 6))
+    for a, b in zip(one.val_pairs, other.val_pairs):
+        assert np.array_equal(a.observation, b.observation) and a.label == b.label
+    assert one.sampler.batch(2)[0].observation.tobytes() != other.sampler.batch(2)[0].observation.tobytes()
+
+
 def test_the_sr_task_trains_a_head_on_the_coarse_grid(tmp_path, photos):
     trainer = Trainer(tiny_run(tmp_path / "sr", photos, task="sr", head="srnet", patch=32, epochs=1, optimizer="sgd"))
     assert trainer.model.body.multiple == 4  # the task's default decimation

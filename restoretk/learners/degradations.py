@@ -261,10 +261,10 @@ class PairSampler:
 
 
 def validation_pairs(images: Sequence[np.ndarray], degradations: DegradationSet, seed: int) -> list[Pair]:
-    """Whole photos degraded once, reproducibly: the same pairs for every epoch and run.
+    """Whole photos degraded once, reproducibly: the same pairs for every epoch.
 
     Image ``k`` draws its degradation and noise from a generator seeded by
-    ``(seed, k)``, independent of training.
+    ``(seed, k)``, independent of training (the trainer uses one fixed seed).
     """
     pairs = []
     for index, photo in enumerate(images):

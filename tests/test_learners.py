@@ -21,7 +21,7 @@ from restoretk.errors import RestoreError
 from restoretk.learners import bodies, weights
 from restoretk.learners.bodies import body_options, build_body, list_bodies, register_body
 from restoretk.learners.degradations import DEGRADATIONS, PairSampler, make_pair, validation_pairs
-from restoretk.learners.heads import HEADS, build_head
+from restoretk.learners.heads import HEADS, build_head, dynamic_filter
 from restoretk.learners.inference import restore_tiled, run_body
 from restoretk.learners.methods import learned_restore
 from restoretk.learners.training import TrainConfig, Trainer
@@ -145,7 +145,7 @@ def test_mpr_only_adds_what_the_camera_cannot_see(head_name):
         assert np.abs(op.forward(unprojected) - seen).max() > 1e-2
 
 
-@pytest.mark.parametrize("head_name", ["mpr", "wiener-resid", "mpr-sr"])
+@pytest.mark.parametrize("head_name", ["mpr", "mpr-df", "wiener-resid", "mpr-sr"])
 def test_an_untrained_head_is_the_wiener_method(head_name):
     scale = HEADS[head_name].scale
     degradation = Degradation(downscale_kernel(scale) if scale > 1 else parse("motion:7,30"), scale, 0.01)
@@ -153,6 +153,33 @@ def test_an_untrained_head_is_the_wiener_method(head_name):
     head = build_head(head_name, "resnet", TINY | {"decimation": scale})
     expected = wiener(y, degradation, boundary="reflect")
     np.testing.assert_allclose(head.restore(y, degradation, boundary="reflect"), expected, atol=1e-5)
+
+
+def test_the_dynamic_filter_keeps_flat_images_and_filters_per_pixel():
+    flat = torch.full((1, 3, 9, 8), 0.4)
+    taps = torch.randn(1, 25, 9, 8, generator=torch.Generator().manual_seed(0))
+    torch.testing.assert_close(dynamic_filter(flat, taps), flat)
+    image = torch.rand(1, 3, 9, 8, generator=torch.Generator().manual_seed(1))
+    taps = torch.zeros(1, 25, 9, 8)
+    taps[0, 13, 4, 3] = 1.0  # at one pixel: weight 1 on its right neighbour (mean removed: -1/25 everywhere)
+    out = dynamic_filter(image, taps)
+    expected = image[0, :, 4, 3] + image[0, :, 4, 4] - image[0, :, 2:7, 1:6].mean(dim=(-1, -2))
+    torch.testing.assert_close(out[0, :, 4, 3], expected)
+    torch.testing.assert_close(out[0, :, 5, 5], image[0, :, 5, 5])
+
+
+def test_mpr_df_starts_from_an_mpr_model_exactly_and_then_filters(tmp_path):
+    degradation = Degradation(parse("gauss:1.5"), 1, 0.01)
+    y = smooth_photo(np.random.default_rng(5), (28, 30))
+    mpr = randomised(build_head("mpr", "resnet", TINY))
+    refined = build_head("mpr-df", "resnet", TINY)
+    refined.adopt(mpr)
+    np.testing.assert_array_equal(refined.restore(y, degradation), mpr.restore(y, degradation))
+    assert np.abs(randomised(refined).restore(y, degradation) - mpr.restore(y, degradation)).max() > 1e-3
+    with pytest.raises(RestoreError, match="same --head, --body"):
+        refined.adopt(build_head("wiener-resid", "resnet", TINY))
+    with pytest.raises(RestoreError, match="same --head, --body"):
+        refined.adopt(build_head("mpr", "resnet", TINY | {"num_residuals": 2}))
 
 
 def test_srnet_starts_as_bicubic():

@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Start, or resume where it stopped, one of the shipped models' training runs.
 #
-#   benchmarks/training/train.sh NAME      NAME: mpr | mpr-robust | mpr-anneal | wiener-resid | mpr-sr | srnet
+#   benchmarks/training/train.sh NAME      NAME: mpr | mpr-robust | mpr-anneal | mpr-df | wiener-resid | mpr-sr | srnet
 #
 # mpr-robust fine-tunes the best mpr weights so far with mis-specified PSFs
 # (--psf-error 0.2: half the patches tell the head a PSF off by up to 20 %).
 # mpr-anneal goes on from mpr-robust's best weights with a short schedule (12 epochs,
 # learning rate 2e-4 decaying to 1 %, new draws: seed 1), so that the rate anneals within
-# one session; it ships as the mpr method.
+# one session; it ships as the mpr method. mpr-df is the same run with the mpr-df head
+# (mpr plus a dynamic filter; its filter starts as the identity): what the filter is worth.
 #
 # The run lives in runs/NAME (checkpoint, metrics.csv, convergence.png,
 # model.safetensors); the log is appended to runs/NAME.log. One thread per run: on
@@ -16,7 +17,7 @@
 #   cp runs/NAME/model.safetensors restoretk/weights/NAME.safetensors
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-name=${1:?usage: benchmarks/training/train.sh mpr|mpr-robust|mpr-anneal|wiener-resid|mpr-sr|srnet}
+name=${1:?usage: benchmarks/training/train.sh mpr|mpr-robust|mpr-anneal|mpr-df|wiener-resid|mpr-sr|srnet}
 deblur=(--task deblur --body resnet --base-filter 32 --num-residuals 8 --patch 128 --lr 5e-4)
 sr=(--task sr --body resnet --base-filter 64 --num-residuals 10 -B decimation=4 --patch 96 --lr 5e-4)
 common=(--epochs 60 --steps-per-epoch 250 --optimizer adam --loss l1 --clip-grad 1 --scheduler cosine
@@ -24,10 +25,10 @@ common=(--epochs 60 --steps-per-epoch 250 --optimizer adam --loss l1 --clip-grad
 case $name in
     mpr | wiener-resid) args=("${deblur[@]}" --head "$name" --batch-size 4 "${common[@]}") ;;
     mpr-robust) args=("${deblur[@]}" --head mpr --batch-size 4 "${common[@]}" --psf-error 0.2 --init runs/mpr/best.safetensors) ;;
-    mpr-anneal) args=("${deblur[@]}" --head mpr --batch-size 4 "${common[@]}" --psf-error 0.2 --init runs/mpr-robust/best.safetensors
-                      --epochs 12 --lr 2e-4 --seed 1) ;;
+    mpr-anneal | mpr-df) args=("${deblur[@]}" --head "${name%-anneal}" --batch-size 4 "${common[@]}" --psf-error 0.2
+                               --init runs/mpr-robust/best.safetensors --epochs 12 --lr 2e-4 --seed 1) ;;
     mpr-sr | srnet) args=("${sr[@]}" --head "$name" --batch-size 8 "${common[@]}") ;;
-    *) echo "unknown run $name; use mpr, mpr-robust, mpr-anneal, wiener-resid, mpr-sr or srnet" >&2; exit 2 ;;
+    *) echo "unknown run $name; use mpr, mpr-robust, mpr-anneal, mpr-df, wiener-resid, mpr-sr or srnet" >&2; exit 2 ;;
 esac
 mkdir -p runs
 if [ -f "runs/$name/checkpoint.pt" ]; then args+=(--resume); fi

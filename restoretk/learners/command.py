@@ -19,7 +19,7 @@ def train(
     out: Path = typer.Option(..., "--out", "-o", help="Run folder: checkpoint, metrics.csv, convergence.png, model.safetensors."),
     task: str = typer.Option("deblur", "--task", help="deblur or sr (super-resolution, x4)."),
     head: Optional[str] = typer.Option(
-        None, "--head", help="mpr, wiener-resid (deblur); mpr-sr, srnet (sr). Default: mpr / mpr-sr."
+        None, "--head", help="mpr, mpr-df, wiener-resid (deblur); mpr-sr, srnet (sr). Default: mpr / mpr-sr."
     ),
     body: str = typer.Option("resnet", "--body", help="Network body: resnet or unet."),
     base_filter: Optional[int] = typer.Option(None, "--base-filter", help="Feature channels of the body (default: the body's)."),

@@ -12,6 +12,13 @@ the high-resolution grid (``y`` itself for deblurring, its bicubic upscale other
     ``x̂ = x_w + (I − A⁺_ε A) f_θ(x_w, u)``: the network only adds what the camera
     cannot see, so ``A x̂ = A A⁺_ε y`` (exactly when ε = 0), and it meets the PSF only
     through ``x_w`` and the projection: one model serves many PSFs [1]_.
+``mpr-df`` (deblurring)
+    ``x̂ = D_w(x̂_mpr)``: the ``mpr`` estimate refined by a dynamic filter, a 5×5
+    filter per pixel (the same for every channel, with zero sum, so flat regions keep
+    their level) whose taps ``w`` the body predicts beside its residual. A PSF that is
+    wrong leaves errors the camera *does* see (ringing, left-over blur), which the
+    projection keeps ``mpr`` from touching; the filter may remove them, as the dynamic
+    filter network of [1]_ does. ``A x̂ = A A⁺_ε y`` then no longer holds.
 ``wiener-resid``
     ``x̂ = x_w + f_θ(x_w, u)``: the same without the projection (the ablation).
 ``srnet``
@@ -30,6 +37,7 @@ References
 from __future__ import annotations
 
 import contextlib
+import math
 from dataclasses import dataclass
 from typing import Any, Callable, ClassVar, Sequence
 
@@ -149,6 +157,21 @@ class Head(nn.Module):
         """The restored extended image from the body's (zero-extended) output."""
         raise NotImplementedError
 
+    @classmethod
+    def body_outputs(cls, channels: int) -> int:
+        """Channels of the body's output for images of ``channels`` channels."""
+        return channels
+
+    def adopt(self, trained: Head) -> None:
+        """Start from the weights of ``trained`` (fine-tuning); the architectures must match."""
+        if trained.architecture != self.architecture:
+            raise RestoreError(
+                f"the weights hold a {trained.architecture['head']} / {trained.architecture['body']} model "
+                "that differs from this one",
+                "use the same --head, --body and body options as the run that made it",
+            )
+        self.load_state_dict(trained.state_dict())
+
     # -- shared machinery ----------------------------------------------------------------
 
     def regularisation(self, observation: np.ndarray, degradation: Degradation, grid: tuple[int, int]) -> float:
@@ -253,6 +276,67 @@ class MoorePenroseResidual(Head):
         return problem.estimate + residual - seen
 
 
+@register_head("mpr-df", task="deblur")
+class DynamicFilterResidual(MoorePenroseResidual):
+    """``x̂ = D_w(x_w + (I − A⁺_ε A) r)`` with ``(r, w) = f_θ(x_w, u)``: ``mpr``, then a dynamic filter."""
+
+    #: Side of the per-pixel filters.
+    taps: ClassVar[int] = 5
+
+    @classmethod
+    def body_outputs(cls, channels: int) -> int:
+        return channels + cls.taps**2
+
+    def combine(self, problem: Problem, output: torch.Tensor) -> torch.Tensor:
+        channels = problem.guide.shape[1]
+        estimate = super().combine(problem, output[:, :channels])
+        return dynamic_filter(estimate, output[:, channels:])
+
+    def adopt(self, trained: Head) -> None:
+        """Also start from an ``mpr`` model of the same body: the filter starts as the identity.
+
+        The body's extra outputs (the filter taps) are the last channels of its last
+        layer, which starts at zero; an ``mpr`` model fills the others.
+        """
+        same_body = trained.architecture | {"head": self.architecture["head"]} == self.architecture
+        if not same_body or trained.architecture["head"] not in ("mpr", self.architecture["head"]):
+            super().adopt(trained)  # refuses
+        own = self.state_dict()
+        for key, value in trained.state_dict().items():
+            own[key][: value.shape[0]] = value
+        self.load_state_dict(own)
+
+
+def dynamic_filter(image: torch.Tensor, taps: torch.Tensor) -> torch.Tensor:
+    """``image + Σ_k w_k · shift_k(image)``: a filter per pixel, shared by the channels.
+
+    Parameters
+    ----------
+    image : torch.Tensor
+        ``(N, C, H, W)``.
+    taps : torch.Tensor
+        ``(N, K², H, W)``, row-major K×K offsets; their mean over ``k`` is removed, so
+        each pixel's filter sums to zero (a constant image is kept) and zero taps give
+        ``image`` itself.
+
+    Examples
+    --------
+    >>> image = torch.arange(16.0).reshape(1, 1, 4, 4)
+    >>> bool(torch.equal(dynamic_filter(image, torch.zeros(1, 9, 4, 4)), image))
+    True
+    """
+    side = math.isqrt(taps.shape[1])
+    radius = side // 2
+    taps = taps - taps.mean(dim=1, keepdim=True)
+    rows, cols = image.shape[-2:]
+    padded = F.pad(image, (radius,) * 4, mode="replicate")
+    out = image
+    for k in range(side * side):
+        dy, dx = divmod(k, side)
+        out = out + taps[:, k : k + 1] * padded[..., dy : dy + rows, dx : dx + cols]
+    return out
+
+
 @register_head("wiener-resid", task="deblur")
 class WienerResidual(Head):
     """``x̂ = x_w + f_θ(x_w, u)``: a learned residual on the Wiener estimate, unprojected."""
@@ -297,7 +381,7 @@ def build_head(
         raise RestoreError(f"unknown head {name!r}", f"use one of: {', '.join(HEADS)}")
     spec = HEADS[name]
     hyper = body_options(body, **(body_hyper or {}))
-    network = build_body(body, spec.cls.inputs * channels, channels, **hyper)
+    network = build_body(body, spec.cls.inputs * channels, spec.cls.body_outputs(channels), **hyper)
     head = spec.cls(network, scale=spec.scale if scale is None else scale, strength=strength)
     head.architecture = {
         "head": name,

@@ -420,15 +420,11 @@ class Trainer:
 
 
 def _initialise(model: Head, path: str) -> None:
-    """Start ``model`` from the weights in ``path`` (fine-tuning); the architectures must match."""
-    trained = load_weights(path)
-    if trained.architecture != model.architecture:
-        raise RestoreError(
-            f"--init {path} holds a {trained.architecture['head']} / {trained.architecture['body']} model "
-            "that differs from this run's",
-            "use the same --head, --body and body options as the run that made it",
-        )
-    model.load_state_dict(trained.state_dict())
+    """Start ``model`` from the weights in ``path`` (fine-tuning), see :meth:`Head.adopt`."""
+    try:
+        model.adopt(load_weights(path))
+    except RestoreError as error:
+        raise RestoreError(f"--init {path}: {error.problem}", error.hint) from None
 
 
 def _photos(folder) -> list[np.ndarray]:

@@ -15,7 +15,7 @@ from restoretk.metrics import psnr
 from restoretk.resize import imresize
 
 #: Method name -> what it restores; every one of them must ship.
-SHIPPED = {"mpr": "deblur", "wiener-resid": "deblur", "mpr-sr": "sr", "srnet": "sr"}
+SHIPPED = {"mpr": "deblur", "mpr-df": "deblur", "wiener-resid": "deblur", "mpr-sr": "sr", "srnet": "sr"}
 
 runner = CliRunner()
 

@@ -1,4 +1,4 @@
-"""The learned restorers in the method registry: ``mpr``, ``wiener-resid``, ``mpr-sr``, ``srnet``.
+"""The learned restorers in the method registry: ``mpr``, ``mpr-df``, ``wiener-resid``, ``mpr-sr``, ``srnet``.
 
 Each runs the model shipped in ``restoretk/weights`` or the one passed as
 ``weights=PATH`` (``-O weights=PATH`` on the command line), on CUDA when present,
@@ -102,6 +102,8 @@ def _learned_method(head: str, doc: str):
 for _head, _tasks, _summary, _needs_psf, _doc in (
     ("mpr", {"deblur"}, "learned Moore–Penrose residual: Wiener + a network in the null space (any PSF)", True,
      "``x̂ = x_w + (I − A⁺_ε A) f_θ(x_w, y)`` (see :mod:`restoretk.learners.heads`)."),
+    ("mpr-df", {"deblur"}, "mpr, then a learned per-pixel filter that removes what a wrong PSF leaves", True,
+     "``x̂ = D_w(x_w + (I − A⁺_ε A) r)`` with ``(r, w) = f_θ(x_w, y)``: ``mpr`` and a dynamic filter."),
     ("wiener-resid", {"deblur"}, "learned residual on the Wiener estimate, no projection (the ablation of mpr)", True,
      "``x̂ = x_w + f_θ(x_w, y)``."),
     ("mpr-sr", {"upscale"}, "learned Moore–Penrose residual for A = S H: Wiener + a network in the null space", True,

@@ -109,7 +109,7 @@ def shipped_weights() -> dict[str, Path]:
 
     Examples
     --------
-    >>> set(shipped_weights()) <= {"mpr", "mpr-sr", "srnet", "wiener-resid"}
+    >>> set(shipped_weights()) <= {"mpr", "mpr-df", "mpr-sr", "srnet", "wiener-resid"}
     True
     """
     folder = Path(str(resources.files("restoretk") / "weights"))

@@ -84,6 +84,7 @@ CHECKPOINT = "checkpoint.pt"
 
 #: Seed of the validation degradations: fixed, so runs of any ``--seed`` are scored alike.
 VALIDATION_SEED = 0
+
 METRICS = ("epoch", "steps", "lr", "train_loss", "train_psnr", "train_ssim", "val_loss", "val_psnr", "val_ssim", "seconds")
 
 

@@ -109,7 +109,8 @@ def shipped_weights() -> dict[str, Path]:
 
     Examples
     --------
-    >>> set(shipped_weights()) <= {"mpr", "mpr-df", "mpr-sr", "srnet", "wiener-resid"}
+    >>> from restoretk.learners.heads import HEADS
+    >>> set(shipped_weights()) <= set(HEADS)  # each named after the head it holds
     True
     """
     folder = Path(str(resources.files("restoretk") / "weights"))

@@ -117,20 +117,22 @@ class Transfer:
 
     def like(self, x: Any) -> Any:
         """The array in ``x``'s precision (real or complex to match), library and device."""
-        device = str(x.device) if is_torch(x) else "numpy"
-        key = (device, np.dtype(float_dtype_of(x)).name)
+        return self._form(str(x.device) if is_torch(x) else "numpy", float_dtype_of(x))
+
+    def _form(self, device: str, real: np.dtype) -> Any:
+        """The array in precision ``real`` as a NumPy array (``device`` 'numpy') or a tensor on ``device``."""
+        key = (device, np.dtype(real).name)
         if key not in self._forms:
             if self._function is not None and device == "cpu":
                 # NumPy arithmetic on one core, then a zero-copy view: Torch would split this
                 # small job across threads, and on a busy machine wait for a descheduled one
-                form = torch.from_numpy(self.like(np.empty(0, dtype=float_dtype_of(x))))
+                form = torch.from_numpy(self._form("numpy", real))
             elif self._function is not None:
-                form = self._function(*(f.like(x) for f in self._factors))
+                form = self._function(*(f._form(device, real) for f in self._factors))
             else:
-                real = float_dtype_of(x)
                 complex_ = np.complex64 if real == np.float32 else np.complex128
                 form = self._array.astype(complex_ if np.iscomplexobj(self._array) else real)
-                if is_torch(x):
-                    form = torch.from_numpy(form).to(x.device)
+                if device != "numpy":
+                    form = torch.from_numpy(form).to(device)
             self._forms[key] = form
         return self._forms[key]

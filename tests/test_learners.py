@@ -370,9 +370,11 @@ def test_resume_after_ctrl_c_reproduces_the_uninterrupted_run(tmp_path, photos):
         assert row_a.keys() == row_b.keys()
         for key in row_a:
             assert float(row_a[key]) == pytest.approx(float(row_b[key]), rel=1e-6), key
+    # Weights equal to far less than one Adam step (lr 1e-3): rounding noise, which Adam
+    # scales up on the zero-initialised last layer's tiny gradients, stays near 1e-6.
     a, b = (load_weights(tmp_path / run / "model.safetensors").state_dict() for run in "ab")
-    worst = max(float((a[k] - b[k]).abs().max() / a[k].abs().max().clamp(min=1e-12)) for k in a)
-    assert worst < 1e-3, worst
+    worst = max(float((a[k] - b[k]).abs().max()) for k in a)
+    assert worst < 1e-4, worst
     assert (tmp_path / "b" / "convergence.png").stat().st_size > 0
 
 

@@ -9,8 +9,12 @@ from skimage import data
 import restoretk
 from restoretk.boundary import extend, is_periodic
 from restoretk.errors import RestoreError
+from restoretk.methods import classical
+from restoretk.methods.classical import solver_margin
+from restoretk.methods.registry import Degradation
 from restoretk.metrics import psnr
 from restoretk.noise import estimate_noise
+from restoretk.psf import parse
 from restoretk.operators.spatial import convolve_valid, convolve_valid_adjoint, gradient_energy
 
 SCENE = (data.astronaut()[100:260, 120:320] / 255.0).astype(np.float32)  # colour, 160×200
@@ -163,3 +167,29 @@ def test_gradient_energy_is_the_mean_squared_forward_difference():
     x = np.random.default_rng(1).random((3, 20, 30))
     expected = np.mean(np.diff(x, axis=-1)[:, :-1, :] ** 2 + np.diff(x, axis=-2)[:, :, :-1] ** 2)
     assert gradient_energy(x) == pytest.approx(expected)
+
+
+@pytest.mark.parametrize(
+    ("spec", "margin"),
+    [
+        ("gauss:2@25", 15),  # smooth: its effective size (exceeds 1e-3 of the peak over 15 px)
+        ("gauss:3,1,30", 19),
+        ("motion:21,0", 2 * 23 + 2),  # hard-edged, even though point-symmetric
+        ("disk:4", 2 * 9 + 2),
+    ],
+)
+def test_solver_margin_is_the_psf_size_for_smooth_psfs_and_twice_it_for_hard_edged_ones(spec, margin):
+    assert solver_margin(Degradation(parse(spec), 1, 0.01)) == margin
+
+
+def test_solver_margin_for_upscaling_counts_observed_pixels_plus_the_interpolators_reach():
+    assert solver_margin(Degradation(parse("gauss:3@37"), 2, 0.0)) == 23 // 2 + 2
+    assert solver_margin(Degradation(parse("motion:21,0"), 2, 0.0)) == 2 * 23 // 2 + 2
+
+
+def test_the_wider_margin_of_a_hard_edged_psf_pays_off(monkeypatch):
+    scene = (data.camera()[96:352, 96:352] / 255.0).astype(np.float32)
+    y, truth = blurred_pair("valid", psf="motion:21,0", scene=scene)
+    chosen = psnr(restoretk.deblur(y, "motion:21,0", noise=0.01), truth)
+    monkeypatch.setattr(classical, "_psf_margin", lambda data, shape, scale: 23)  # the PSF's size alone
+    assert chosen > psnr(restoretk.deblur(y, "motion:21,0", noise=0.01), truth) + 0.3

@@ -247,7 +247,7 @@ class FourierMultiplier(LinearOperator):
                 spectrum.mul_(self._transfer.like(x))  # in place: no second spectrum-sized tensor
         else:
             spectrum *= self._transfer.like(x)  # in place: no second spectrum-sized array
-        return backend.irfft2(spectrum, self.out_shape)
+        return backend.irfft2(spectrum, self.out_shape, overwrite=True)
 
     def adjoint(self, y: Any) -> Any:
         return self.transpose().forward(y)

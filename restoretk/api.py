@@ -223,7 +223,7 @@ def _as_image(image: np.ndarray) -> np.ndarray:
         array = array.astype(np.float32) / np.iinfo(array.dtype).max
     else:
         array = array.astype(np.float32, copy=False)
-    if not np.all(np.isfinite(array)):
+    if array.size and not (np.isfinite(array.min()) and np.isfinite(array.max())):  # NaN and ±inf reach one of them
         raise RestoreError("image contains NaN or infinite values", "replace them (e.g. np.nan_to_num) first")
     return array[None] if array.ndim == 2 else np.moveaxis(array, -1, 0)
 

@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from restoretk.errors import RestoreError
-from restoretk.operators import Convolution, Decimation, FourierMultiplier, ZeroFill
+from restoretk.operators import Convolution, Decimation, FourierMultiplier, ZeroFill, backend
 
 
 def random_psf(rng: np.random.Generator, size: int) -> np.ndarray:
@@ -260,3 +260,16 @@ def test_fft_engines_agree(monkeypatch):
     monkeypatch.setenv("RESTORETK_FFT", "fftw")
     with pytest.raises(RestoreError, match="RESTORETK_FFT='fftw'"):
         op.forward(x)
+
+
+@pytest.mark.parametrize("engine", ["torch", "scipy"])
+@pytest.mark.parametrize("shape", [(12, 16), (9, 15)])
+def test_inverse_fft_in_place_matches_the_plain_one(monkeypatch, engine, shape):
+    monkeypatch.setenv("RESTORETK_FFT", engine)
+    x = np.random.default_rng(8).random((2,) + shape)
+    spectrum = backend.rfft2(x)
+    plain = backend.irfft2(spectrum.copy(), shape)
+    np.testing.assert_allclose(backend.irfft2(spectrum.copy(), shape, overwrite=True), plain, atol=1e-12)
+    np.testing.assert_allclose(plain, x, atol=1e-12)
+    tensor = torch.from_numpy(spectrum)
+    np.testing.assert_allclose(backend.irfft2(tensor.clone(), shape, overwrite=True).numpy(), x, atol=1e-12)

@@ -56,7 +56,7 @@ def rfft2(x: Any) -> Any:
     if is_torch(x):
         return torch.fft.rfft2(x)
     if fft_engine() == "torch":
-        return torch.fft.rfft2(torch.from_numpy(np.ascontiguousarray(x))).numpy()
+        return torch.fft.rfft2(_tensor_view(x)).numpy()
     return scipy.fft.rfft2(x, workers=FFT_WORKERS)
 
 
@@ -73,8 +73,15 @@ def irfft2(spectrum: Any, shape: tuple[int, int], *, overwrite: bool = False) ->
             return torch.fft.irfft(spectrum, n=shape[-1], dim=-1)
         return torch.fft.irfft2(spectrum, s=shape)
     if fft_engine() == "torch":
-        return irfft2(torch.from_numpy(np.ascontiguousarray(spectrum)), shape, overwrite=overwrite).numpy()
+        return irfft2(_tensor_view(spectrum), shape, overwrite=overwrite).numpy()
     return scipy.fft.irfft2(spectrum, s=shape, workers=FFT_WORKERS, overwrite_x=overwrite)
+
+
+def _tensor_view(x: np.ndarray) -> torch.Tensor:
+    """A Torch view of ``x`` (a contiguous copy when it is strided or read-only)."""
+    if not x.flags.writeable:  # Torch views need writable memory
+        x = x.copy()
+    return torch.from_numpy(np.ascontiguousarray(x))
 
 
 def zeros(like: Any, shape: tuple[int, ...]) -> Any:

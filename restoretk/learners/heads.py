@@ -1,7 +1,7 @@
 """Restoration heads: what a network body sees and how its output becomes an image.
 
 Every head works on the observation extended past its frame exactly as the classical
-restorers do (:func:`restoretk.boundary.extend` with :func:`solver_margin`), so that
+restorers do (:func:`restoretk.boundary.extend` as :func:`solver_extension` says), so that
 training patches and whole photos meet the same borders. With ``y`` the extended
 observation, ``A = S H`` the degradation on the extended grid,
 ``x_w = A⁺_ε y = P Aᵀ (A P Aᵀ + ε)⁻¹ y`` the Wiener estimate of the ``wiener`` method
@@ -55,7 +55,7 @@ from restoretk.methods.classical import (
     degradation_operator,
     natural_image_prior,
     signal_power_scale,
-    solver_margin,
+    solver_extension,
     wiener,
 )
 from restoretk.methods.registry import Degradation
@@ -213,8 +213,12 @@ class Head(nn.Module):
                     f"this model upscales by {self.scale}, not {degradation.scale}",
                     f"use --scale {self.scale}, or train a model for scale {degradation.scale}",
                 )
-        margin = max(solver_margin(d) for d in degradations)
-        extensions = [extend(np.asarray(o, dtype=np.float32), margin, boundary) for o in observations]
+        plans = [solver_extension(d) for d in degradations]
+        margin = max(plan.margin for plan in plans)
+        extensions = [
+            extend(np.asarray(o, dtype=np.float32), margin, boundary, fade=plan.fade)
+            for o, plan in zip(observations, plans)
+        ]
         first = extensions[0]
         if any(e.padded.shape != first.padded.shape or (e.top, e.left) != (first.top, first.left) for e in extensions):
             raise RestoreError("observations in one batch extend to different grids", "use one size and boundary")

@@ -17,7 +17,7 @@ from restoretk.errors import RestoreError
 from restoretk.learners.heads import HEADS, Head
 from restoretk.learners.inference import choose_device, restore_tiled
 from restoretk.learners.weights import load_weights, weights_for
-from restoretk.methods.classical import solver_margin
+from restoretk.methods.classical import solver_extension
 from restoretk.methods.registry import Degradation, register_method
 
 __all__ = ["learned_restore", "DEFAULT_TILE"]
@@ -64,11 +64,12 @@ def learned_restore(
         )
     frame = np.repeat(image, arch["channels"], axis=0) if channels == 1 else image
     tile = tile or DEFAULT_TILE[arch["task"]]
-    context = max(2 * solver_margin(degradation), MIN_CONTEXT)
+    margin = solver_extension(degradation).margin
+    context = max(2 * margin, MIN_CONTEXT)
     if max(frame.shape[-2:]) <= tile:
         restored = model.restore(frame, degradation, boundary=boundary)
     else:  # one ε for the whole photo, so that tiles match
-        grid = extend(frame[:, :tile, :tile], solver_margin(degradation), "reflect").padded.shape[-2:]
+        grid = extend(frame[:, :tile, :tile], margin, "reflect").padded.shape[-2:]
         eps = model.regularisation(frame, degradation, (grid[0] * model.scale, grid[1] * model.scale))
         restored = restore_tiled(
             lambda piece: model.restore(piece, degradation, boundary="reflect", eps=eps),

@@ -123,9 +123,9 @@ def extend(image: np.ndarray, margin: int, boundary: str = "auto", *, fade: bool
         total = scipy.fft.next_fast_len(size + 2 * margin, real=True)
         before = (total - size) // 2
         widths.append((before, total - size - before))
-    padded = _mirror_pad(image, widths)
-    for axis, (before, after) in zip((-2, -1), widths):
-        if fade:
+    padded = _mirror_pad(image, widths)  # a fresh contiguous array: faded in place
+    if fade:
+        for axis, (before, after) in zip((-2, -1), widths):
             _fade_to_seam(padded, axis, before, after)
     return Extension(padded, widths[0][0], widths[1][0], rows, cols)
 

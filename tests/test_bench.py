@@ -15,6 +15,7 @@ from typer.testing import CliRunner
 from restoretk import estimation
 from restoretk.bench.peers import contender_names, resolve_contender
 from restoretk.bench.report import write_report
+from restoretk.bench import runner as bench_runner
 from restoretk.bench.runner import CSV_FIELDS, open_images, run_bench
 from restoretk.bench.scenarios import DeblurScenario, EstimationScenario, get_scenario, list_scenarios
 from restoretk.cli import app
@@ -149,6 +150,23 @@ def test_rerun_reuses_rows_and_an_interrupted_run_continues(images, tmp_path):
     fresh = tmp_path / "fresh"
     assert bench(*args, "--out", fresh).exit_code == 0
     assert _table(fresh / "summary.csv") == first  # reused and recomputed numbers agree
+
+
+def test_results_of_other_code_are_set_aside_not_reused(images, tmp_path, monkeypatch):
+    out = tmp_path / "out"
+    args = ("--data", images, "--scenario", "deblur-gauss2-n3", "--method", "tikhonov", "--workers", 1, "--limit", 2)
+    assert bench(*args, "--out", out).exit_code == 0
+    stamp = (out / "stamp.txt").read_text().strip()
+    assert stamp == bench_runner.results_stamp() and len(stamp) == 12
+    before = (out / "per_image.csv").read_text()
+    monkeypatch.setattr(bench_runner, "results_stamp", lambda: "0123456789ab")  # as after editing restoretk
+    result = bench(*args, "--out", out)
+    assert result.exit_code == 0, result.output
+    assert "Reused 0 of 4 per-image results" in result.stdout
+    assert f"Results of other code were moved to `per_image.{stamp}.csv`." in result.stdout
+    assert (out / f"per_image.{stamp}.csv").read_text() == before
+    assert (out / "stamp.txt").read_text().strip() == "0123456789ab"
+    assert "Reused 4 of 4" in bench(*args, "--out", out).stdout  # same code again: reused
 
 
 def test_a_method_that_cannot_help_scores_as_the_identity(images, tmp_path, monkeypatch):

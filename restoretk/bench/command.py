@@ -44,6 +44,8 @@ def bench(
 
     Re-running the same command in the same --out reuses finished per-image results and
     computes only what is missing (an interrupted run continues where it stopped).
+    Results made by other code (restoretk, its weights or the numerical libraries
+    changed) are moved aside and computed afresh.
     """
     from restoretk.cli import _user_errors
 

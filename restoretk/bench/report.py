@@ -116,7 +116,8 @@ def summary_markdown(run: BenchRun, rows: list[SummaryRow], command: str | None 
         *([f"Command: `{command}`  "] if command else []),
         f"restoretk {__version__}; {_machine()}; {run.workers} worker(s); "
         f"{datetime.date.today().isoformat()}; wall time {run.seconds:.0f} s.  ",
-        f"Reused {reused} of {sum(r.n_images for r in rows)} per-image results from an earlier run in this folder.",
+        f"Reused {reused} of {sum(r.n_images for r in rows)} per-image results from an earlier run in this folder."
+        + (f" Results of other code were moved to `{run.set_aside.name}`." if run.set_aside else ""),
         "",
         "Means over images; `median s` is the median time of one image (one thread per worker).",
     ]

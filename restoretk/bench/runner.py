@@ -10,7 +10,10 @@ not depend on ``--workers``.
 
 Rows go to ``per_image.csv`` as units finish, flushed, so an interrupted run keeps what
 it did. On start, rows already there for the same dataset, scenario, scenario version,
-method and image are reused, not recomputed; the summary says how many.
+method and image are reused, not recomputed; the summary says how many. Reuse is only
+among results of the same code: ``stamp.txt`` beside them holds :func:`results_stamp`,
+and results of another stamp (other restoretk sources, shipped weights or library
+versions) are moved aside to ``per_image.STAMP.csv`` and computed afresh.
 """
 
 from __future__ import annotations
@@ -19,6 +22,9 @@ import contextlib
 import csv
 import dataclasses
 import functools
+import hashlib
+import importlib.metadata
+import importlib.resources
 import multiprocessing
 import os
 import signal
@@ -41,7 +47,17 @@ from restoretk.data import ImageFolder, find_data_root
 from restoretk.errors import InputError, RestoreError
 from restoretk.metrics import score
 
-__all__ = ["CSV_FIELDS", "BenchRun", "Failure", "open_images", "plan_methods", "run_bench", "run_task", "Task"]
+__all__ = [
+    "CSV_FIELDS",
+    "BenchRun",
+    "Failure",
+    "open_images",
+    "plan_methods",
+    "results_stamp",
+    "run_bench",
+    "run_task",
+    "Task",
+]
 
 CSV_FIELDS = ("dataset", "scenario", "version", "method", "image", "psnr", "ssim", "seconds")
 """Columns of ``per_image.csv``; ``dataset`` and ``version`` make reuse safe. In the rows of
@@ -348,6 +364,32 @@ def read_rows(path: Path) -> list[dict[str, str]]:
     return rows
 
 
+def results_stamp() -> str:
+    """What the results depend on besides their inputs, hashed: restoretk's sources, the shipped
+    weights and the versions of the numerical libraries (12 hex digits)."""
+    digest = hashlib.sha256()
+    package = Path(str(importlib.resources.files("restoretk")))
+    for path in sorted([*package.rglob("*.py"), *package.glob("weights/*.safetensors")]):
+        digest.update(path.relative_to(package).as_posix().encode())
+        digest.update(path.read_bytes())
+    for library in ("numpy", "scipy", "torch", "numba", "scikit-image", "opencv-python-headless"):
+        with contextlib.suppress(importlib.metadata.PackageNotFoundError):
+            digest.update(f"{library}={importlib.metadata.version(library)}".encode())
+    return digest.hexdigest()[:12]
+
+
+def _set_aside_other_results(out: Path, stamp: str) -> Path | None:
+    """Move ``per_image.csv`` aside when another stamp made it; record ``stamp``. Returns where it went."""
+    log_path, stamp_path = out / "per_image.csv", out / "stamp.txt"
+    previous = stamp_path.read_text().strip() if stamp_path.exists() else "unstamped"
+    moved = None
+    if log_path.exists() and previous != stamp:
+        moved = out / f"per_image.{previous}.csv"
+        log_path.replace(moved)
+    stamp_path.write_text(stamp + "\n")
+    return moved
+
+
 def row_key(row: dict[str, str]) -> tuple[str, ...]:
     return (row["dataset"], row["scenario"], row["version"], row["method"], row["image"])
 
@@ -393,6 +435,7 @@ class BenchRun:
     panels: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)
     figure_image: dict[str, str] = field(default_factory=dict)
     seconds: float = 0.0
+    set_aside: Path | None = None
 
 
 def run_bench(
@@ -440,10 +483,11 @@ def run_bench(
     scenarios = [s for s in scenarios if s.name in plan]
     workers = default_workers() if workers is None else max(1, int(workers))
     out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    set_aside = _set_aside_other_results(out, results_stamp())
     log_path = out / "per_image.csv"
     existing = {row_key(row): row for row in reversed(read_rows(log_path))}  # the first of duplicates wins
-    out.mkdir(parents=True, exist_ok=True)
-    run = BenchRun(out, dataset, list(images.names), list(scenarios), plan, workers)
+    run = BenchRun(out, dataset, list(images.names), list(scenarios), plan, workers, set_aside=set_aside)
     selected: list[tuple[str, ...]] = []
     tasks: list[Task] = []
     for scenario in scenarios:

@@ -398,6 +398,22 @@ def test_init_starts_from_trained_weights_and_refuses_another_architecture(tmp_p
         Trainer(tiny_run(tmp_path / "other", photos, head="wiener-resid", init=str(start)))
 
 
+def test_fine_tuned_weights_record_the_runs_before_them(tmp_path, photos):
+    assert Trainer(tiny_run(tmp_path / "first", photos, epochs=1)).fit()
+    first = tmp_path / "first" / "model.safetensors"
+    assert Trainer(tiny_run(tmp_path / "second", photos, epochs=2, init=str(first))).fit()
+    second = tmp_path / "second" / "model.safetensors"
+    assert Trainer(tiny_run(tmp_path / "third", photos, epochs=1, init=str(second))).fit()
+    earlier = read_metadata(tmp_path / "third" / "model.safetensors")["earlier"]
+    assert [run["epochs"] for run in earlier] == [1, 2]
+    assert [run["weights"] for run in earlier] == [str(first), str(second)]
+    assert read_metadata(first)["earlier"] == []
+    from restoretk.cli import app
+
+    listed = CliRunner().invoke(app, ["models", str(tmp_path / "third" / "model.safetensors")])
+    assert f"fine-tuned from {second}, after 2 earlier run(s) of 1 + 2 epochs" in listed.output
+
+
 def test_runs_of_any_seed_are_validated_on_the_same_pairs(tmp_path, photos):
     one, other = (Trainer(tiny_run(tmp_path / f"run{seed}", photos, seed=seed)) for seed in (5, 6))
     for a, b in zip(one.val_pairs, other.val_pairs):

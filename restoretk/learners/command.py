@@ -112,6 +112,15 @@ def models(
                 f"degradations {meta.get('degradations', '?')}, {meta.get('training_seconds', 0) / 3600:.1f} h on "
                 f"{meta.get('hardware', '?')}"
             )
+            earlier = meta.get("earlier", [])
+            if earlier:
+                chain = " + ".join(str(run.get("epochs", "?")) for run in earlier)
+                typer.echo(
+                    f"    fine-tuned from {earlier[-1].get('weights')}, after {len(earlier)} earlier run(s) "
+                    f"of {chain} epochs ({sum(run.get('training_seconds') or 0 for run in earlier) / 3600:.1f} h)"
+                )
+            elif meta.get("training", {}).get("init"):
+                typer.echo(f"    fine-tuned from {meta['training']['init']} (its own training not recorded)")
             if val:
                 typer.echo(
                     f"    val ({val.get('images')} images, {val.get('protocol')}): "

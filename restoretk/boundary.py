@@ -31,7 +31,7 @@ import scipy.fft
 
 from restoretk.errors import RestoreError
 
-__all__ = ["BOUNDARIES", "Extension", "extend", "is_periodic"]
+__all__ = ["BOUNDARIES", "Extension", "extend", "extended_shape", "is_periodic"]
 
 BOUNDARIES = ("auto", "reflect", "circular")
 
@@ -117,17 +117,35 @@ def extend(image: np.ndarray, margin: int, boundary: str = "auto", *, fade: bool
         boundary = "circular" if is_periodic(image) else "reflect"
     if boundary == "circular":
         return Extension(image, 0, 0, rows, cols)
-    margin = min(int(margin), rows - 1, cols - 1)
-    widths = []
-    for size in (rows, cols):
-        total = scipy.fft.next_fast_len(size + 2 * margin, real=True)
-        before = (total - size) // 2
-        widths.append((before, total - size - before))
+    widths = _widths((rows, cols), margin)
     padded = _mirror_pad(image, widths)  # a fresh contiguous array: faded in place
     if fade:
         for axis, (before, after) in zip((-2, -1), widths):
             _fade_to_seam(padded, axis, before, after)
     return Extension(padded, widths[0][0], widths[1][0], rows, cols)
+
+
+def extended_shape(shape: tuple[int, int], margin: int) -> tuple[int, int]:
+    """The spatial shape a ``reflect`` :func:`extend` of an image of ``shape`` gives, without extending.
+
+    Examples
+    --------
+    >>> extended_shape((30, 40), 5) == extend(np.ones((30, 40)), 5, "reflect").padded.shape
+    True
+    """
+    (top, bottom), (left, right) = _widths(shape, margin)
+    return shape[0] + top + bottom, shape[1] + left + right
+
+
+def _widths(shape: tuple[int, int], margin: int) -> list[tuple[int, int]]:
+    """Extension before and after the frame along each axis: at least ``margin``, up to a fast FFT length."""
+    margin = min(int(margin), shape[0] - 1, shape[1] - 1)
+    widths = []
+    for size in shape:
+        total = scipy.fft.next_fast_len(size + 2 * margin, real=True)
+        before = (total - size) // 2
+        widths.append((before, total - size - before))
+    return widths
 
 
 def _fade_to_seam(padded: np.ndarray, axis: int, before: int, after: int) -> None:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from restoretk.boundary import extend
+from restoretk.boundary import extended_shape
 from restoretk.errors import RestoreError
 from restoretk.learners.heads import HEADS, Head
 from restoretk.learners.inference import choose_device, restore_tiled
@@ -69,7 +69,7 @@ def learned_restore(
     if max(frame.shape[-2:]) <= tile:
         restored = model.restore(frame, degradation, boundary=boundary)
     else:  # one ε for the whole photo, so that tiles match
-        grid = extend(frame[:, :tile, :tile], margin, "reflect").padded.shape[-2:]
+        grid = extended_shape((min(tile, frame.shape[-2]), min(tile, frame.shape[-1])), margin)
         eps = model.regularisation(frame, degradation, (grid[0] * model.scale, grid[1] * model.scale))
         restored = restore_tiled(
             lambda piece: model.restore(piece, degradation, boundary="reflect", eps=eps),

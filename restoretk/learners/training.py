@@ -51,7 +51,7 @@ from restoretk.learners.bodies import body_options
 from restoretk.learners.degradations import DEGRADATIONS, PairSampler, validation_pairs
 from restoretk.learners.heads import HEADS, Head, build_head
 from restoretk.learners.inference import choose_device
-from restoretk.learners.weights import load_weights, read_metadata, save_weights
+from restoretk.learners.weights import load_weights, save_weights
 from restoretk.metrics import psnr, ssim
 
 __all__ = ["TrainConfig", "Trainer", "OPTIMIZERS", "LOSSES", "SCHEDULERS", "TASKS"]
@@ -169,10 +169,8 @@ class Trainer:
         self.device = choose_device(config.device)
         torch.manual_seed(config.seed)
         self.model = build_head(config.head, config.body, config.body_options)
-        self.earlier: list[dict[str, Any]] = []  # the runs the --init weights came from, oldest first
-        if config.init:
-            _initialise(self.model, config.init)
-            self.earlier = _history(config.init)
+        # the runs the --init weights came from, oldest first
+        self.earlier = _initialise(self.model, config.init) if config.init else []
         self.model = self.model.to(self.device)
         self.optimizer = OPTIMIZERS[config.optimizer](self.model.parameters(), config)
         self.scheduler = torch.optim.lr_scheduler.LambdaLR(self.optimizer, self._learning_rate_factor)
@@ -423,17 +421,18 @@ class Trainer:
             signal.signal(signal.SIGINT, previous)
 
 
-def _initialise(model: Head, path: str) -> None:
-    """Start ``model`` from the weights in ``path`` (fine-tuning), see :meth:`Head.adopt`."""
+def _initialise(model: Head, path: str) -> list[dict[str, Any]]:
+    """Start ``model`` from the weights in ``path`` (fine-tuning, see :meth:`Head.adopt`).
+
+    Returns the training runs behind those weights, oldest first, ending with the one
+    that wrote them.
+    """
+    trained = load_weights(path)
     try:
-        model.adopt(load_weights(path))
+        model.adopt(trained)
     except RestoreError as error:
         raise RestoreError(f"--init {path}: {error.problem}", error.hint) from None
-
-
-def _history(path: str) -> list[dict[str, Any]]:
-    """The training runs behind the weights in ``path``, oldest first, ending with the one that wrote them."""
-    meta = read_metadata(path)
+    meta = trained.metadata
     last = {key: meta.get(key) for key in ("epochs", "steps", "data", "training_seconds")}
     return [*meta.get("earlier", []), {**last, "weights": str(path)}]
 

@@ -53,6 +53,13 @@ def train(
     train_images: Optional[int] = typer.Option(None, "--train-images", help="Use only the first N training photos."),
     val_images: int = typer.Option(8, "--val-images", help="Validation photos (the first N of BSDS500 val)."),
     threads: Optional[int] = typer.Option(None, "--threads", help="CPU threads (default: one per core)."),
+    precision: str = typer.Option(
+        "auto", "--precision", help="Body arithmetic: auto (bf16 where the CPU/GPU has it natively, else fp32), bf16, fp16, fp32."
+    ),
+    channels_last: bool = typer.Option(True, "--channels-last/--no-channels-last", help="Body tensors in channels-last memory order."),
+    workers: Optional[int] = typer.Option(
+        None, "--workers", help="Processes preparing batches while the network trains (default: 1 if a core is spare; 0: in turn)."
+    ),
     resume: bool = typer.Option(False, "--resume", help="Continue the run in --out where it stopped (its settings are kept)."),
 ) -> None:
     """Train a learned restorer on BSDS500 with on-the-fly degradations; Ctrl-C saves, --resume continues."""
@@ -76,7 +83,8 @@ def train(
                 optimizer=optimizer, lr=lr, momentum=momentum, weight_decay=weight_decay, loss=loss,
                 clip_grad=clip_grad or None, scheduler=scheduler, device=device,
                 data=None if data is None else str(data), seed=seed, train_images=train_images,
-                val_images=val_images, threads=threads,
+                val_images=val_images, threads=threads, precision=precision, channels_last=channels_last,
+                workers=workers,
             )  # fmt: skip
             trainer = Trainer(config, command)
         done = trainer.fit()

@@ -172,8 +172,10 @@ def make_pair(
 class PairSampler:
     """Random training pairs from sharp photos: crop, flip/rotate, degrade.
 
-    Everything random comes from one NumPy generator, whose :attr:`state` is saved
-    with a checkpoint, so a resumed run draws the same pairs.
+    Pair ``k`` of a run draws everything random from its own generator, seeded by
+    ``(seed, k)``: any pair can be made on its own, in any process and in any order,
+    so worker processes, several ranks and resumed runs all draw the same pairs.
+    :attr:`state` is how many pairs :meth:`batch` has handed out.
 
     Parameters
     ----------
@@ -184,7 +186,7 @@ class PairSampler:
     patch : int
         Side of the high-resolution target (a multiple of the scale).
     seed : int
-        Seed of the generator.
+        Seed of the draws.
     psf_error : float
         Relative error of the PSF told to the head for a share :data:`PSF_ERROR_SHARE`
         of the pairs (deblurring sets only); 0 tells the true PSF always, and draws
@@ -197,6 +199,8 @@ class PairSampler:
     >>> pair = sampler.batch(2)[1]
     >>> pair.observation.shape, pair.target.shape
     ((3, 8, 8), (3, 32, 32))
+    >>> bool(np.array_equal(sampler.pair(1).observation, pair.observation))
+    True
     """
 
     def __init__(
@@ -220,23 +224,32 @@ class PairSampler:
         self.degradations = degradations
         self.patch = patch
         self.psf_error = psf_error
-        self.rng = np.random.default_rng(seed)
+        self.seed = seed
+        self.drawn = 0
 
     @property
     def state(self) -> dict:
-        """The generator's state (plain Python values)."""
-        return self.rng.bit_generator.state
+        """Where the sampler stands: ``{"drawn": pairs handed out by batch()}``."""
+        return {"drawn": self.drawn}
 
     @state.setter
     def state(self, value: dict) -> None:
-        self.rng.bit_generator.state = value
+        if "drawn" not in value:
+            raise RestoreError(
+                "this checkpoint was written by an older restoretk, whose draws cannot be continued",
+                "start a new run from its weights with --init PATH/model.safetensors",
+            )
+        self.drawn = int(value["drawn"])
 
     def batch(self, size: int) -> list[Pair]:
-        """``size`` new pairs."""
-        return [self._pair() for _ in range(size)]
+        """The next ``size`` pairs."""
+        pairs = [self.pair(self.drawn + k) for k in range(size)]
+        self.drawn += size
+        return pairs
 
-    def _pair(self) -> Pair:
-        rng = self.rng
+    def pair(self, index: int) -> Pair:
+        """Pair ``index`` of the run (the same whenever and wherever it is made)."""
+        rng = np.random.default_rng([self.seed, index])
         kernel, noise, label = self.degradations.draw(rng)
         side = self.patch + max(kernel.shape) - 1
         photo = self.images[rng.integers(len(self.images))]

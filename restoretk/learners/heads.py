@@ -36,9 +36,8 @@ References
 
 from __future__ import annotations
 
-import contextlib
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Callable, ClassVar, Sequence
 
 import numpy as np
@@ -50,6 +49,7 @@ from restoretk.boundary import extend
 from restoretk.errors import RestoreError
 from restoretk.learners.bodies import body_options, build_body
 from restoretk.learners.inference import run_body
+from restoretk.learners.precision import autocast
 from restoretk.methods.classical import (
     QUANTISATION_NOISE,
     degradation_operator,
@@ -120,6 +120,11 @@ class Problem:
     frame: tuple[slice, slice]
     window: tuple[slice, slice]
 
+    def to(self, device: torch.device | str) -> Problem:
+        """The same problem with its tensors on ``device`` (the operators follow their data)."""
+        estimate = None if self.estimate is None else self.estimate.to(device)
+        return replace(self, guide=self.guide.to(device), estimate=estimate)
+
 
 class Head(nn.Module):
     """A body wrapped into a restorer; subclasses define :meth:`body_input` and :meth:`combine`.
@@ -132,6 +137,11 @@ class Head(nn.Module):
         Upscaling factor (1 for deblurring).
     strength : float
         Multiplies the Wiener regularisation ``ε``.
+
+    Attributes
+    ----------
+    precision : torch.dtype or None
+        Autocast dtype of the body (None: float32); see :meth:`set_precision`.
     """
 
     #: How many images of C channels the body reads.
@@ -146,6 +156,19 @@ class Head(nn.Module):
         self.body = body
         self.scale = int(scale)
         self.strength = float(strength)
+        self.precision: torch.dtype | None = None
+        self.channels_last = False
+
+    def set_precision(self, dtype: torch.dtype | None, *, channels_last: bool = True) -> Head:
+        """Run the body under autocast to ``dtype`` (None: float32), channels-last if asked.
+
+        Everything outside the body (the pre-solve, the projection, the residual add)
+        stays float32. Returns the head.
+        """
+        self.precision = dtype
+        self.channels_last = channels_last
+        self.body.to(memory_format=torch.channels_last if channels_last else torch.contiguous_format)
+        return self
 
     # -- what subclasses define ------------------------------------------------------
 
@@ -253,9 +276,10 @@ class Head(nn.Module):
         """The restored frames, ``(N, C, rows·scale, cols·scale)``."""
         rows, cols = problem.window
         z = self.body_input(problem)[..., rows, cols]
-        mixed = torch.autocast("cuda", dtype=torch.bfloat16) if z.is_cuda else contextlib.nullcontext()
-        with mixed:  # the body in bfloat16 on CUDA; the Fourier maths stays in float32
-            out = run_body(self.body, z).float()
+        if self.channels_last:
+            z = z.contiguous(memory_format=torch.channels_last)
+        with autocast(self.precision, z.device):  # the body only: the Fourier maths stays float32
+            out = run_body(self.body, z).float().contiguous()
         height, width = problem.guide.shape[-2:]
         residual = F.pad(out, (cols.start, width - cols.stop, rows.start, height - rows.stop))
         return self.combine(problem, residual)[..., problem.frame[0], problem.frame[1]]

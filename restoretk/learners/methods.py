@@ -3,24 +3,34 @@
 Each runs the model shipped in ``restoretk/weights`` or the one passed as
 ``weights=PATH`` (``-O weights=PATH`` on the command line), on CUDA when present,
 tile by tile on large images.
+
+``precision="auto"`` runs a shipped model's body in bf16 (channels-last) where the
+hardware computes bf16 natively and where bf16 was measured to change that model's
+PSNR by at most :data:`BF16_TOLERANCE_DB` (``restoretk/weights/precision.json``, written
+by ``benchmarks/bench_inference_precision.py``), and in float32 otherwise: on other CPUs,
+and for a user's own weights, which nobody measured.
 """
 
 from __future__ import annotations
 
 import functools
+import hashlib
+import json
 from pathlib import Path
 
 import numpy as np
+import torch
 
 from restoretk.boundary import extended_shape
 from restoretk.errors import RestoreError
 from restoretk.learners.heads import HEADS, Head
 from restoretk.learners.inference import choose_device, restore_tiled
+from restoretk.learners.precision import PRECISIONS, resolve_precision
 from restoretk.learners.weights import load_weights, weights_for
 from restoretk.methods.classical import solver_extension
 from restoretk.methods.registry import Degradation, register_method
 
-__all__ = ["learned_restore", "DEFAULT_TILE"]
+__all__ = ["learned_restore", "inference_precision", "tensor_digest", "DEFAULT_TILE", "BF16_TOLERANCE_DB", "MEASURED_PRECISION"]
 
 #: Tile side in input pixels: large photos are restored in pieces this big.
 DEFAULT_TILE = {"deblur": 512, "sr": 256}
@@ -28,10 +38,54 @@ DEFAULT_TILE = {"deblur": 512, "sr": 256}
 #: Least context around a tile, in input pixels.
 MIN_CONTEXT = 32
 
+#: The largest PSNR change (dB) that bf16 inference may make for ``precision="auto"`` to use it.
+BF16_TOLERANCE_DB = 0.02
+
+#: Per shipped model, what bf16 inference was measured to change (benchmarks/bench_inference_precision.py).
+MEASURED_PRECISION = Path(__file__).resolve().parents[1] / "weights" / "precision.json"
+
+
+def inference_precision(model: Head, device: str, precision: str = "auto") -> torch.dtype | None:
+    """The autocast dtype to run ``model`` with on ``device``; None: float32.
+
+    ``auto`` is bf16 only where it is native and was measured on these very weights
+    (the same :func:`tensor_digest`) to change PSNR by at most :data:`BF16_TOLERANCE_DB`;
+    an explicit choice is obeyed.
+
+    Examples
+    --------
+    >>> from restoretk.learners.heads import build_head
+    >>> inference_precision(build_head("mpr", "resnet"), "cpu") is None  # nobody measured these
+    True
+    """
+    if precision != "auto":
+        return resolve_precision(precision, device)
+    measured = json.loads(MEASURED_PRECISION.read_text()) if MEASURED_PRECISION.is_file() else {}
+    digest = model.__dict__.get("_digest") or model.__dict__.setdefault("_digest", tensor_digest(model))
+    entry = measured.get(model.architecture["head"], {})
+    safe = entry.get("digest") == digest and abs(entry.get("bf16_psnr_change_db", 1.0)) <= BF16_TOLERANCE_DB
+    return resolve_precision("auto", device) if safe else None
+
 
 @functools.lru_cache(maxsize=4)
 def _model(path: str, modified: float, device: str) -> Head:
     return load_weights(path, device)
+
+
+def tensor_digest(model: Head) -> str:
+    """SHA-256 of the model's tensors (names and values): which weights a measurement was made on.
+
+    Examples
+    --------
+    >>> from restoretk.learners.heads import build_head
+    >>> len(tensor_digest(build_head("mpr", "resnet", {"base_filter": 4, "num_residuals": 1})))
+    64
+    """
+    digest = hashlib.sha256()
+    for name, tensor in sorted(model.state_dict().items()):
+        digest.update(name.encode())
+        digest.update(tensor.detach().cpu().contiguous().numpy().tobytes())
+    return digest.hexdigest()
 
 
 def learned_restore(
@@ -43,14 +97,20 @@ def learned_restore(
     weights: str | Path | None = None,
     device: str = "auto",
     tile: int | None = None,
+    precision: str = "auto",
 ) -> np.ndarray:
     """Restore ``(C, rows, cols)`` with the model for ``method`` (or the one in ``weights``).
 
     Grey images go through colour models as three equal channels. Images larger than
     ``tile`` are restored tile by tile, each with a band of context around it.
     """
+    if precision not in PRECISIONS:
+        raise RestoreError(f"unknown precision {precision!r}", f"use one of: {', '.join(PRECISIONS)}")
     path = weights_for(method, weights)
-    model = _model(str(path), path.stat().st_mtime if path.is_file() else 0.0, str(choose_device(device)))
+    where = str(choose_device(device))
+    model = _model(str(path), path.stat().st_mtime if path.is_file() else 0.0, where)
+    dtype = inference_precision(model, where, precision)
+    model.set_precision(dtype, channels_last=dtype is not None)
     arch = model.architecture
     if arch["head"] != method:
         raise RestoreError(
@@ -92,8 +152,11 @@ def _learned_method(head: str, doc: str):
         weights: str | None = None,
         device: str = "auto",
         tile: int | None = None,
+        precision: str = "auto",
     ) -> np.ndarray:
-        return learned_restore(head, image, degradation, boundary=boundary, weights=weights, device=device, tile=tile)
+        return learned_restore(
+            head, image, degradation, boundary=boundary, weights=weights, device=device, tile=tile, precision=precision
+        )
 
     restore.__name__ = restore.__qualname__ = head.replace("-", "_")
     restore.__doc__ = doc

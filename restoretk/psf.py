@@ -539,6 +539,51 @@ def _shake(params: str, shape: Shape | None) -> np.ndarray:
     return _fit(gaussian_filter(sharp, _SHAKE_SMOOTHING, mode="constant"), shape)
 
 
+@register_family(
+    "handheld",
+    "handheld:SEED | handheld:SEED,SIZE",
+    "camera shake as recorded from handheld cameras: a curved trajectory travelled at a varying "
+    "speed (the hand slows, pauses and speeds up), inside an odd SIZE×SIZE support (default 21), "
+    "reproducible for a given integer SEED",
+)
+def _handheld(params: str, shape: Shape | None) -> np.ndarray:
+    """Boracchi & Foi's trajectory, travelled at a random, smoothly varying speed.
+
+    Recorded kernels (Levin et al. 2009, Köhler et al. 2012) are curved paths with bright
+    dots where the camera nearly stopped, usually at the turns and at the ends of the
+    exposure. The speed here is log-normal and correlated along the path (σ of its log
+    drawn per kernel, 0.2–0.6), slower where the path turns, and ramps up at the start
+    of the exposure; the time spent on a segment is its length over that speed.
+    """
+    fields = _fields(params, (1, 2))
+    seed = _integer(fields[0], "SEED", 0)
+    size = _SHAKE_DEFAULT_SIZE
+    if len(fields) == 2:
+        size = _integer(fields[1], "SIZE", _SHAKE_MIN_SIZE)
+    if size % 2 == 0:
+        raise _SpecError(f"SIZE must be odd, got {size} (try {size + 1})")
+    rng = np.random.default_rng([seed, 1])  # not the shake family's stream: another kernel for a seed
+    trajectory = _shake_trajectory(rng)
+    path = np.column_stack([-trajectory.imag, trajectory.real])
+    segments = len(path) - 1
+    # correlated log-speed: white noise smoothed over about a tenth of the exposure
+    wander = gaussian_filter(rng.standard_normal(segments), max(segments / 10, 1.0), mode="nearest")
+    wander *= rng.uniform(0.2, 0.6) / max(wander.std(), 1e-12)
+    steps = np.diff(path, axis=0)
+    headings = np.unwrap(np.arctan2(steps[:, 0], steps[:, 1]))
+    turning = np.abs(np.gradient(gaussian_filter(headings, 3.0, mode="nearest")))
+    turning /= max(turning.max(), 1e-12)
+    start = np.minimum(np.arange(1, segments + 1) / (segments * rng.uniform(0.02, 0.08)), 1.0)
+    speed = np.exp(wander) * (1 - 0.6 * rng.random() * turning) * np.maximum(start, 0.3)
+    durations = np.hypot(*steps.T) / speed
+    # the time-weighted mean position goes to the centre
+    path -= (durations[:, None] * (path[:-1] + path[1:]) / 2).sum(axis=0) / durations.sum()
+    room = size // 2 - _SHAKE_MARGIN
+    path *= rng.uniform(*_SHAKE_FILL) * room / max(np.abs(path).max(), 1e-12)
+    sharp = _splat_path(path + size // 2, durations, (size, size))
+    return _fit(gaussian_filter(sharp, _SHAKE_SMOOTHING, mode="constant"), shape)
+
+
 def _shake_trajectory(rng: np.random.Generator) -> np.ndarray:
     """Boracchi & Foi's random camera trajectory as complex positions (x + i·y).
 

@@ -38,6 +38,8 @@ SPECS = [
     "shake:5,15",
     "shake:6,31",
     "shake:7,15@20x25",
+    "handheld:0",
+    "handheld:4,41",
 ]
 
 # Kernels that are point-symmetric about (rows // 2, cols // 2), even sizes included.
@@ -238,11 +240,12 @@ def test_motion_property(length: float, angle: float) -> None:
     np.testing.assert_allclose(centre_of_mass(kernel), 0, atol=1e-9)
 
 
+@pytest.mark.parametrize("family", ["shake", "handheld"])
 @pytest.mark.parametrize("size", [15, 21, 31])
 @pytest.mark.parametrize("seed", [0, 1, 2, 3])
-def test_shake_is_reproducible_centred_and_inside_its_support(seed: int, size: int) -> None:
-    kernel = parse(f"shake:{seed},{size}")
-    np.testing.assert_array_equal(kernel, parse(f"shake:{seed},{size}"))
+def test_shake_is_reproducible_centred_and_inside_its_support(family: str, seed: int, size: int) -> None:
+    kernel = parse(f"{family}:{seed},{size}")
+    np.testing.assert_array_equal(kernel, parse(f"{family}:{seed},{size}"))
     assert kernel.shape == (size, size)
     np.testing.assert_allclose(centre_of_mass(kernel), 0, atol=0.05)
     # A path, not a blob or a dot: it spans a good part of the support but leaves
@@ -250,8 +253,19 @@ def test_shake_is_reproducible_centred_and_inside_its_support(seed: int, size: i
     rows, cols = np.nonzero(kernel > 0.02 * kernel.max())
     assert max(np.ptp(rows), np.ptp(cols)) >= 0.45 * size
     assert (kernel > 0.02 * kernel.max()).mean() < 0.6
-    padded = parse(f"shake:{seed},{size}@{size + 10}")
+    padded = parse(f"{family}:{seed},{size}@{size + 10}")
     np.testing.assert_allclose(padded[5:-5, 5:-5], kernel, rtol=1e-12, atol=0)
+
+
+def test_handheld_shake_dwells_where_the_shake_family_does_not() -> None:
+    # recorded kernels are brighter where the camera slowed: the path's intensity varies
+    def unevenness(kernel):  # the brightest dot against the path's typical brightness
+        return kernel.max() / np.median(kernel[kernel > 0.05 * kernel.max()])
+
+    handheld = [unevenness(parse(f"handheld:{seed},31")) for seed in range(12)]
+    shake = [unevenness(parse(f"shake:{seed},31")) for seed in range(12)]
+    assert np.median(handheld) > 1.5 * np.median(shake)
+    assert np.abs(parse("handheld:3,31") - parse("shake:3,31")).sum() > 0.5
 
 
 def test_shake_differs_across_seeds() -> None:
@@ -389,7 +403,7 @@ def test_too_small_size_says_what_fits() -> None:
 
 def test_families_list_every_family_with_syntax_and_description() -> None:
     registered = families()
-    assert list(registered) == ["gauss", "box", "disk", "motion", "shake", "file"]
+    assert list(registered) == ["gauss", "box", "disk", "motion", "shake", "handheld", "file"]
     for name, family in registered.items():
         assert family.name == name
         assert family.syntax.startswith(f"{name}:")

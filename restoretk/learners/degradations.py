@@ -116,6 +116,37 @@ def camera_blurs(rng: np.random.Generator) -> tuple[np.ndarray, float, str]:
     return psf.parse(spec), _deblur_noise(rng), spec
 
 
+@register_degradations("handheld", task="deblur")
+def handheld_blurs(rng: np.random.Generator) -> tuple[np.ndarray, float, str]:
+    """Blurs like real ones: handheld camera shake (curved, varying speed, 11–41 px) first; σ 0–0.05.
+
+    30 % handheld shake (:func:`restoretk.psf.parse` ``handheld:SEED,SIZE``), 10 %
+    constant-speed shake, 15 % straight motion (3–31 px), 10 % defocus (disks of radius
+    1–8), 20 % round and 15 % elongated Gaussians (σ 0.5–4).
+
+    Examples
+    --------
+    >>> kernel, noise, label = handheld_blurs(np.random.default_rng(2))
+    >>> label.split(":")[0] in ("handheld", "shake", "motion", "disk", "gauss")
+    True
+    """
+    family = rng.choice(
+        ["handheld", "shake", "motion", "disk", "gauss", "gauss-anisotropic"], p=[0.3, 0.1, 0.15, 0.1, 0.2, 0.15]
+    )
+    if family in ("handheld", "shake"):
+        spec = f"{family}:{rng.integers(2**31)},{2 * rng.integers(5, 21) + 1}"
+    elif family == "motion":
+        spec = f"motion:{rng.uniform(3, 31):.1f},{rng.uniform(0, 180):.0f}"
+    elif family == "disk":
+        spec = f"disk:{rng.uniform(1, 8):.2f}"
+    elif family == "gauss":
+        spec = f"gauss:{rng.uniform(0.5, 4.0):.2f}"
+    else:
+        wide = rng.uniform(1.0, 4.0)
+        spec = f"gauss:{wide:.2f},{rng.uniform(0.3, wide):.2f},{rng.uniform(0, 180):.0f}"
+    return psf.parse(spec), _deblur_noise(rng), spec
+
+
 @register_degradations("sr-bicubic", task="sr", scale=4)
 def bicubic_downscale(rng: np.random.Generator) -> tuple[np.ndarray, float, str]:
     """The blur of a MATLAB bicubic ×4 downscale; noise σ 0–0.01 (mostly tiny)."""
@@ -129,6 +160,24 @@ def downscales(rng: np.random.Generator) -> tuple[np.ndarray, float, str]:
         return bicubic_downscale(rng)
     spec = f"gauss:{rng.uniform(0.8, 2.4):.2f}"
     return psf.parse(spec), float(MAX_SR_NOISE * rng.random() ** 3), spec
+
+
+#: The largest noise level drawn for denoising: 50 grey levels of 255.
+MAX_DENOISE_NOISE = 50 / 255
+
+
+@register_degradations("denoise", task="denoise")
+def white_noise(rng: np.random.Generator) -> tuple[np.ndarray, float, str]:
+    """Additive white Gaussian noise of σ uniform in [0, 50/255], no blur (a 1×1 identity PSF).
+
+    Examples
+    --------
+    >>> kernel, noise, label = white_noise(np.random.default_rng(0))
+    >>> kernel.tolist(), label
+    ([[1.0]], 'noise:31.8')
+    """
+    noise = float(MAX_DENOISE_NOISE * rng.random())
+    return np.ones((1, 1)), noise, f"noise:{noise * 255:.1f}"
 
 
 @dataclass(frozen=True)

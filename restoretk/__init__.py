@@ -7,7 +7,7 @@ Examples
 ['wiener', 'pinv']
 """
 
-from restoretk.api import deblur, degrade, reference_crop, upscale
+from restoretk.api import deblur, degrade, denoise, reference_crop, upscale
 from restoretk.errors import InputError, RestoreError
 from restoretk.estimation import estimate_psf
 from restoretk.methods import Degradation, get_method, list_methods, register_method
@@ -18,6 +18,7 @@ __version__ = "0.1.0"
 __all__ = [
     "deblur",
     "upscale",
+    "denoise",
     "degrade",
     "reference_crop",
     "estimate_noise",

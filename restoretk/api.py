@@ -1,4 +1,4 @@
-"""The Python API: ``deblur``, ``upscale`` and ``degrade`` on H×W or H×W×C images in [0, 1]."""
+"""The Python API: ``deblur``, ``upscale``, ``denoise`` and ``degrade`` on H×W or H×W×C images in [0, 1]."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from restoretk.operators import Convolution
 from restoretk.operators.spatial import convolve_valid
 from restoretk.resize import downscale_kernel
 
-__all__ = ["deblur", "upscale", "degrade", "reference_crop", "FORMATIONS"]
+__all__ = ["deblur", "upscale", "denoise", "degrade", "reference_crop", "FORMATIONS"]
 
 #: How ``degrade`` treats the scene outside the frame.
 FORMATIONS = ("valid", "circular", "reflect")
@@ -116,6 +116,49 @@ def upscale(
     kernel = psf_module.parse(psf) if psf is not None else downscale_kernel(int(scale))
     degradation = Degradation(kernel, int(scale), _noise(noise, image))
     return _run("upscale", method, image, _as_image(image), degradation, boundary, clip, options)
+
+
+def denoise(
+    image: np.ndarray,
+    noise: float | str | None = None,
+    method: str = "denoiser",
+    *,
+    clip: bool = True,
+    **options: Any,
+) -> np.ndarray:
+    """Remove additive white Gaussian noise from ``image``.
+
+    Parameters
+    ----------
+    image : numpy.ndarray
+        H×W or H×W×C image, float in [0, 1] (integer images are scaled to [0, 1]).
+    noise : float, 'auto' or None
+        Noise standard deviation in [0, 1] units (25/255 ≈ 0.098 for σ = 25 of 8-bit
+        images); estimated from the image when None or ``'auto'``.
+    method : str
+        A denoising method of :func:`restoretk.list_methods` (default: the learned
+        ``denoiser`` that ships with restoretk).
+    clip : bool
+        Clip the result to [0, 1].
+    **options
+        Method options, e.g. ``tile=256``.
+
+    Returns
+    -------
+    numpy.ndarray
+        The denoised image, same shape; float64 input gives float64, any other float32.
+
+    Examples
+    --------
+    >>> from skimage.data import camera
+    >>> sharp = camera()[100:228, 100:228] / 255.0
+    >>> noisy = degrade(sharp, noise=0.1, seed=1)
+    >>> restored = denoise(noisy, 0.1)
+    >>> bool(np.abs(restored - sharp).mean() < 0.5 * np.abs(noisy - sharp).mean())
+    True
+    """
+    degradation = Degradation(np.ones((1, 1)), 1, _noise(noise, image))
+    return _run("denoise", method, image, _as_image(image), degradation, "auto", clip, options)
 
 
 def degrade(

@@ -12,7 +12,7 @@ the FFT holds far from the frame, and crop the result back. Modes:
     hard-edged PSFs (motion, shake), whose inverses reach far: fading gives +1.7 dB
     on motion:21,0 and +0.2 dB on camera shake (Wiener, BSDS500 val, 20 images, noise
     0.01), and nothing on Gaussians, so the solvers fade only for the former
-    (:func:`restoretk.methods.classical.solver_extension`).
+    (:func:`restoretk.solvers.wiener.solver_extension`).
 ``circular``
     No extension: right only for images that really wrap around (synthetic tests).
 ``auto`` (default)

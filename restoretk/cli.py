@@ -193,6 +193,30 @@ def upscale(
 
 
 @app.command()
+def denoise(
+    inputs: List[str] = typer.Argument(..., help="Images, folders or glob patterns.", metavar="IN..."),
+    noise: str = typer.Option(
+        "auto", "--noise", help="Noise std in [0,1] units (25/255 = 0.098 for σ 25 of 8 bits), or 'auto' to estimate it."
+    ),
+    method: str = typer.Option("denoiser", "--method", "-m", help="Denoising method (see 'restoretk methods')."),
+    option: List[str] = OPTIONS,
+    weights: Optional[Path] = WEIGHTS,
+    output: Optional[Path] = OUTPUT,
+    overwrite: bool = OVERWRITE,
+    bit_depth: Optional[int] = BIT_DEPTH,
+) -> None:
+    """Remove noise. Without -o, writes NAME-denoised.EXT beside each input."""
+    with _user_errors():
+        options = _with_weights(_parse_options(option), weights)
+        level = _noise_value(noise)
+        api.denoise(np.zeros((8, 8)), 0.01 if level == "auto" else level, method, **options)  # checks
+        _process(
+            inputs, output, "denoised", overwrite, bit_depth, lambda image: api.denoise(image, level, method, **options),
+            "denoising",
+        )
+
+
+@app.command()
 def degrade(
     image: Path = typer.Argument(..., help="The sharp image.", metavar="IN"),
     output: Path = typer.Option(..., "-o", "--output", help="Output image."),
@@ -268,7 +292,7 @@ def psf_command(
 @app.command("methods")
 def methods_command() -> None:
     """List the restoration methods and their options."""
-    for task in ("deblur", "upscale"):
+    for task in ("deblur", "upscale", "denoise"):
         typer.echo(f"{task}:")
         for m in list_methods(task):
             options = ", ".join(o for o in m.options if o != "boundary")

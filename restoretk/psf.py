@@ -184,7 +184,7 @@ def families() -> dict[str, PSFFamily]:
     Examples
     --------
     >>> list(families())
-    ['gauss', 'box', 'disk', 'motion', 'shake', 'file']
+    ['gauss', 'box', 'disk', 'motion', 'shake', 'handheld', 'file']
     >>> families()["motion"].syntax
     'motion:LENGTH,ANGLE'
     """

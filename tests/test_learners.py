@@ -26,7 +26,8 @@ from restoretk.learners.inference import restore_tiled, run_body
 from restoretk.learners.methods import learned_restore
 from restoretk.learners.training import TrainConfig, Trainer
 from restoretk.learners.weights import load_weights, read_metadata, save_weights, weights_for
-from restoretk.methods.classical import degradation_operator, natural_image_prior, wiener
+from restoretk.methods.classical import wiener
+from restoretk.solvers.wiener import degradation_operator, natural_image_prior
 from restoretk.methods.registry import Degradation
 from restoretk.psf import parse
 from restoretk.resize import downscale_kernel
@@ -322,10 +323,10 @@ def test_missing_weights_say_how_to_get_them(tmp_path, monkeypatch):
 
 @pytest.fixture(scope="module")
 def photos(tmp_path_factory):
-    """A BSDS500-like folder: train/ and val/ of small smooth photos."""
+    """A BSDS500-like folder: train/, val/ and test/ of small smooth photos."""
     root = tmp_path_factory.mktemp("data")
     rng = np.random.default_rng(10)
-    for split, count in (("train", 3), ("val", 2)):
+    for split, count in (("train", 3), ("val", 2), ("test", 3)):
         (root / split).mkdir()
         for k in range(count):
             image = np.moveaxis(smooth_photo(rng, (56, 60)), 0, -1)
@@ -438,7 +439,7 @@ def test_the_sr_task_trains_a_head_on_the_coarse_grid(tmp_path, photos):
         ({"head": "mpr-sr"}, "head 'mpr-sr' is for --task sr"),
         ({"optimizer": "lbfgs"}, "unknown optimizer 'lbfgs'"),
         ({"loss": "l2"}, "unknown loss 'l2'; use one of: mse, l1, smoothl1"),
-        ({"task": "denoise"}, "unknown task 'denoise'"),
+        ({"task": "inpaint"}, "unknown task 'inpaint'"),
         ({"psf_error": 1.5}, r"PSF error 1.5 is not in \[0, 1\); use e.g. --psf-error 0.2"),
     ],
 )
@@ -511,3 +512,29 @@ def test_channels_last_changes_nothing_but_the_memory_order():
     degradation = Degradation(parse("gauss:1.5"), 1, 0.01)
     plain = head.restore(y, degradation)
     np.testing.assert_allclose(head.set_precision(None, channels_last=True).restore(y, degradation), plain, atol=1e-5)
+
+
+
+# -- denoising and the held-out splits -------------------------------------------------------
+
+
+def test_a_denoiser_trains_on_train_and_test_and_never_sees_val(tmp_path, photos):
+    trainer = Trainer(tiny_run(tmp_path / "run", photos, task="denoise", val_images=1))
+    assert trainer.config.head == "denoiser" and trainer.train_count == 3 + 2
+    test_photos = sorted((photos / "test").iterdir())
+    held_out = cv2.imread(str(test_photos[-1]))[..., ::-1]
+    assert np.array_equal(trainer.val_pairs[0].target, np.moveaxis(held_out, -1, 0).astype(np.float32) / 255)
+    assert trainer.fit()
+    meta = read_metadata(tmp_path / "run" / "model.safetensors")
+    assert "the last 1 of test held out" in meta["data"] and meta["val"]["protocol"].startswith("BSDS500 test")
+    with pytest.raises(RestoreError, match="would hold out all 3 test photos"):
+        Trainer(tiny_run(tmp_path / "other", photos, task="denoise", val_images=3))
+
+
+def test_the_denoiser_is_told_the_noise_level():
+    head = randomised(build_head("denoiser", "resnet", TINY))
+    y = smooth_photo(np.random.default_rng(6), (24, 26))
+    quiet, loud = (head.restore(y, Degradation(np.ones((1, 1)), 1, sigma)) for sigma in (0.01, 0.2))
+    assert quiet.shape == y.shape and np.abs(quiet - loud).max() > 1e-3
+    # the body starts at zero: an untrained denoiser returns its input
+    np.testing.assert_allclose(build_head("denoiser", "resnet", TINY).restore(y, Degradation(np.ones((1, 1)), 1, 0.1)), y)

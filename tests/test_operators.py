@@ -165,6 +165,18 @@ def test_regularised_inverse_is_the_normal_equations_solution(name):
     close(op.adjoint(op.forward(xe)) + eps * xe, op.adjoint(y))
 
 
+@property_test
+@library
+@few
+@given(draw=draws, weight=st.floats(1e-3, 10.0))
+def test_data_proximal_solves_its_normal_equations(name, lib, draw, weight):
+    """x = argmin ‖y − A x‖² + w‖x − z‖² satisfies (AᵀA + w I) x = Aᵀ y + w z."""
+    op, z, y = build(name, draw)
+    t = as_torch[lib]
+    x = as_numpy(op.data_proximal(t(y), t(z), weight))
+    close(op.adjoint(op.forward(x)) + weight * x, op.adjoint(y) + weight * z, atol=1e-5)
+
+
 @pytest.mark.parametrize("name", OPERATORS)
 def test_wiener_prior_solves_weighted_normal_equations(name):
     """With a prior P: (AᵀA + ε P⁻¹) x = Aᵀ y."""

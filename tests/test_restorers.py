@@ -9,13 +9,13 @@ from skimage import data
 import restoretk
 from restoretk.boundary import extend, is_periodic
 from restoretk.errors import RestoreError
-from restoretk.methods import classical
-from restoretk.methods.classical import solver_extension
 from restoretk.methods.registry import Degradation
 from restoretk.metrics import psnr
 from restoretk.noise import estimate_noise
 from restoretk.psf import parse
 from restoretk.operators.spatial import convolve_valid, convolve_valid_adjoint, gradient_energy
+from restoretk.solvers import wiener as wiener_core
+from restoretk.solvers.wiener import solver_extension
 
 SCENE = (data.astronaut()[100:260, 120:320] / 255.0).astype(np.float32)  # colour, 160×200
 PSF = "gauss:1.5@15"
@@ -194,7 +194,7 @@ def test_the_wider_margin_and_the_fade_each_pay_off_for_a_hard_edged_psf(monkeyp
     y, truth = blurred_pair("valid", psf="motion:21,0", scene=scene)
 
     def score(margin, fade):
-        monkeypatch.setattr(classical, "_psf_extension", lambda *key: classical.SolverExtension(margin, fade))
+        monkeypatch.setattr(wiener_core, "_psf_extension", lambda *key: wiener_core.SolverExtension(margin, fade))
         return psnr(restoretk.deblur(y, "motion:21,0", noise=0.01), truth)
 
     chosen = solver_extension(Degradation(parse("motion:21,0"), 1, 0.01))

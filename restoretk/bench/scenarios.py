@@ -30,7 +30,7 @@ import numpy as np
 from restoretk import api, estimation
 from restoretk import psf as psf_module
 from restoretk.errors import RestoreError
-from restoretk.methods.classical import QUANTISATION_NOISE
+from restoretk.solvers.wiener import QUANTISATION_NOISE
 from restoretk.methods.registry import Degradation
 from restoretk.metrics import MetricProtocol, score
 from restoretk.noise import estimate_noise
@@ -127,9 +127,12 @@ class Scenario:
         Short name, e.g. ``deblur-gauss2``.
     version : str
         Changes whenever inputs, ground truth or scoring change.
-    task : {'deblur', 'upscale', 'estimate'}
+    task : {'deblur', 'upscale', 'denoise', 'estimate'}
         Which registered methods apply; ``estimate``: none, the scenario measures
         estimators (:class:`EstimationScenario`).
+    images : tuple of str or None
+        The only images (file stems) the scenario runs on, e.g. the CBSD68 part of BSD100;
+        None: every image of the split.
     protocol : MetricProtocol
         How PSNR/SSIM are measured.
     quantise : bool
@@ -146,6 +149,7 @@ class Scenario:
     protocol: MetricProtocol = field(init=False, default=MetricProtocol())
     quantise: bool = field(init=False, default=False)
     blind: str | None = field(init=False, default=None)
+    images: tuple[str, ...] | None = field(init=False, default=None)
 
     def case(self, image_name: str, image: np.ndarray) -> Case:
         """Degrade ``image`` (``H×W×3`` float32 in [0, 1]) the way this scenario does."""
@@ -541,6 +545,46 @@ class BlurDecimateSRScenario(Scenario):
         )
 
 
+#: The 67 photos of the colour denoising test set CBSD68 that BSDS500 val (BSD100) holds
+#: (file stems; ../shared/data/BSDS500/README.md).
+CBSD68 = tuple(
+    """101085 101087 103070 105025 106024 108005 108070 108082 109053 119082 12084 123074 126007 130026
+    134035 14037 143090 145086 147091 148026 148089 157055 159008 160068 16077 163085 167062 167083
+    170057 175032 175043 182053 189080 19021 196073 197017 208001 210088 21077 216081 219090 220075
+    223061 227092 229036 236037 24077 241004 241048 253027 253055 260058 271035 285079 291000 295087
+    296007 296059 299086 300091 302008 304034 304074 306005 3096 33039 351093""".split()
+)
+
+
+@dataclass(frozen=True)
+class DenoiseScenario(Scenario):
+    """Additive white Gaussian noise of σ = ``sigma`` grey levels (of 255) on CBSD68, the colour denoising protocol.
+
+    The noisy image is not clipped (as in the DnCNN, FFDNet and DRUNet papers); outputs
+    are rounded to 8 bits and scored on RGB, no border shaved.
+    """
+
+    sigma: float = 25.0
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "task", "denoise")
+        object.__setattr__(self, "quantise", True)
+        object.__setattr__(self, "images", CBSD68)
+
+    def case(self, image_name: str, image: np.ndarray) -> Case:
+        seed = scenario_seed(self.name, image_name)
+        level = self.sigma / 255
+        noisy = image + np.float32(level) * np.random.default_rng(seed).standard_normal(image.shape, dtype=np.float32)
+        degradation = Degradation(np.ones((1, 1)), 1, level)
+        return Case(self.name, image_name, noisy, np.ascontiguousarray(image), degradation, None, seed)
+
+    def definition(self) -> str:
+        return (
+            f"white Gaussian noise σ = {self.sigma:g}/255, not clipped, on the {len(CBSD68)} CBSD68 photos "
+            "of BSD100 (run with --split val)"
+        )
+
+
 _SCENARIOS: dict[str, Scenario] = {}
 
 
@@ -586,3 +630,5 @@ register_scenario(PerturbedPSFScenario("deblur-motion-psferr", "1", exact=get_sc
 register_scenario(RandomGaussScenario("deblur-gauss-random", "1", noise=0.01, formation="valid", sigmas=(1.0, 3.0)))
 register_scenario(BlindScenario("deblur-gauss-blind", "1", exact=get_scenario("deblur-gauss-random")))
 register_scenario(EstimationScenario("psf-estimation", "1"))
+for _sigma in (15, 25, 50):
+    register_scenario(DenoiseScenario(f"denoise-{_sigma}", "1", sigma=float(_sigma)))

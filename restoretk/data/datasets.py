@@ -259,6 +259,12 @@ class ImageFolder(Sequence[tuple[str, np.ndarray]]):
             raise InputError(f"image limit must be a positive integer, got {n!r}", "pass e.g. limit(10)")
         return self._from_paths(self.folder, self.split, self.paths[: int(n)])
 
+    def tail(self, n: int) -> ImageFolder:
+        """The same folder restricted to its last `n` images (a held-out part; see :meth:`limit`)."""
+        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+            raise InputError(f"image count must be a positive integer, got {n!r}", "pass e.g. tail(8)")
+        return self._from_paths(self.folder, self.split, self.paths[-int(n) :])
+
     @property
     def names(self) -> list[str]:
         """File stems, in order."""

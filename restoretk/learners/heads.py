@@ -23,6 +23,10 @@ the high-resolution grid (``y`` itself for deblurring, its bicubic upscale other
     ``x̂ = x_w + f_θ(x_w, u)``: the same without the projection (the ablation).
 ``srnet``
     ``x̂ = u + f_θ(u)``: a residual network on the bicubic upscale.
+``denoiser`` (denoising)
+    ``x̂ = y + f_θ(y, σ)``: a residual network told the noise level as a constant
+    channel (as FFDNet and DRUNet are), so that one model serves every σ, and the
+    prior of the plug-and-play solvers.
 
 The body sees the frame and ``BODY_CONTEXT`` pixels of the extension around it; its
 output is zero further out (far from the frame it would only see mirrored data).
@@ -50,13 +54,12 @@ from restoretk.errors import RestoreError
 from restoretk.learners.bodies import body_options, build_body
 from restoretk.learners.inference import run_body
 from restoretk.learners.precision import autocast
-from restoretk.methods.classical import (
-    QUANTISATION_NOISE,
+from restoretk.solvers.wiener import (
+    WIENER_STRENGTH,
     degradation_operator,
     natural_image_prior,
-    signal_power_scale,
     solver_extension,
-    wiener,
+    wiener_regularisation,
 )
 from restoretk.methods.registry import Degradation
 from restoretk.operators import LinearOperator
@@ -66,9 +69,6 @@ __all__ = ["HEADS", "Head", "HeadSpec", "Problem", "build_head", "register_head"
 
 #: High-resolution pixels of the extension that the body sees around the frame.
 BODY_CONTEXT = 16
-
-#: ε = strength · σ² / c, as the ``wiener`` method (one tuned value, read from it).
-WIENER_STRENGTH = wiener.__kwdefaults__["strength"]
 
 
 @dataclass(frozen=True)
@@ -112,6 +112,8 @@ class Problem:
         Rows and columns of the frame in the high-resolution grid.
     window : tuple of slice
         Rows and columns the body sees.
+    noise : torch.Tensor
+        ``(N,)``: the noise standard deviation of each observation.
     """
 
     guide: torch.Tensor
@@ -119,11 +121,12 @@ class Problem:
     ranges: list[LinearOperator]
     frame: tuple[slice, slice]
     window: tuple[slice, slice]
+    noise: torch.Tensor
 
     def to(self, device: torch.device | str) -> Problem:
         """The same problem with its tensors on ``device`` (the operators follow their data)."""
         estimate = None if self.estimate is None else self.estimate.to(device)
-        return replace(self, guide=self.guide.to(device), estimate=estimate)
+        return replace(self, guide=self.guide.to(device), estimate=estimate, noise=self.noise.to(device))
 
 
 class Head(nn.Module):
@@ -181,6 +184,11 @@ class Head(nn.Module):
         raise NotImplementedError
 
     @classmethod
+    def body_inputs(cls, channels: int) -> int:
+        """Channels of the body's input for images of ``channels`` channels."""
+        return cls.inputs * channels
+
+    @classmethod
     def body_outputs(cls, channels: int) -> int:
         """Channels of the body's output for images of ``channels`` channels."""
         return channels
@@ -203,8 +211,7 @@ class Head(nn.Module):
         ``grid`` is the high-resolution grid the operator is built on.
         """
         op = degradation_operator(degradation, grid)
-        noise = max(degradation.noise, QUANTISATION_NOISE)
-        return self.strength * noise**2 / signal_power_scale(observation, op, natural_image_prior(grid), noise)
+        return wiener_regularisation(observation, op, natural_image_prior(grid), degradation.noise, self.strength)
 
     def prepare(
         self,
@@ -270,7 +277,8 @@ class Head(nn.Module):
                 estimates.append(pinv.forward(row))
                 ranges.append(pinv @ op)
             estimate = torch.stack(estimates)
-        return Problem(guide, estimate, ranges, frame, window)
+        noise = torch.tensor([float(d.noise) for d in degradations], dtype=torch.float32, device=device)
+        return Problem(guide, estimate, ranges, frame, window, noise)
 
     def forward(self, problem: Problem) -> torch.Tensor:
         """The restored frames, ``(N, C, rows·scale, cols·scale)``."""
@@ -387,6 +395,25 @@ class UpscaleResidual(Head):
         return problem.guide + residual
 
 
+@register_head("denoiser", task="denoise")
+class NoiseLevelResidual(Head):
+    """``x̂ = y + f_θ(y, σ)``: a residual denoiser told the noise level as a constant channel."""
+
+    uses_inverse = False
+
+    @classmethod
+    def body_inputs(cls, channels: int) -> int:
+        return channels + 1
+
+    def body_input(self, problem: Problem) -> torch.Tensor:
+        guide = problem.guide
+        level = problem.noise.to(guide.dtype)[:, None, None, None].expand(-1, 1, *guide.shape[-2:])
+        return torch.cat([guide, level], dim=1)
+
+    def combine(self, problem: Problem, residual: torch.Tensor) -> torch.Tensor:
+        return problem.guide + residual
+
+
 def build_head(
     name: str,
     body: str,
@@ -409,7 +436,7 @@ def build_head(
         raise RestoreError(f"unknown head {name!r}", f"use one of: {', '.join(HEADS)}")
     spec = HEADS[name]
     hyper = body_options(body, **(body_hyper or {}))
-    network = build_body(body, spec.cls.inputs * channels, spec.cls.body_outputs(channels), **hyper)
+    network = build_body(body, spec.cls.body_inputs(channels), spec.cls.body_outputs(channels), **hyper)
     head = spec.cls(network, scale=spec.scale if scale is None else scale, strength=strength)
     head.architecture = {
         "head": name,

@@ -1,4 +1,4 @@
-"""The learned restorers in the method registry: ``mpr``, ``mpr-df``, ``wiener-resid``, ``mpr-sr``, ``srnet``.
+"""The learned restorers in the method registry: ``mpr``, ``mpr-df``, ``wiener-resid``, ``mpr-sr``, ``srnet``, ``denoiser``.
 
 Each runs the model shipped in ``restoretk/weights`` or the one passed as
 ``weights=PATH`` (``-O weights=PATH`` on the command line), on CUDA when present,
@@ -27,13 +27,15 @@ from restoretk.learners.heads import HEADS, Head
 from restoretk.learners.inference import choose_device, restore_tiled
 from restoretk.learners.precision import PRECISIONS, resolve_precision
 from restoretk.learners.weights import load_weights, weights_for
-from restoretk.methods.classical import solver_extension
+from restoretk.solvers.wiener import solver_extension
+from restoretk.methods import classical  # noqa: F401  (registered first: listings start with the classical methods)
 from restoretk.methods.registry import Degradation, register_method
+from restoretk.solvers.denoisers import register_denoiser
 
 __all__ = ["learned_restore", "inference_precision", "tensor_digest", "DEFAULT_TILE", "BF16_TOLERANCE_DB", "MEASURED_PRECISION"]
 
 #: Tile side in input pixels: large photos are restored in pieces this big.
-DEFAULT_TILE = {"deblur": 512, "sr": 256}
+DEFAULT_TILE = {"deblur": 512, "sr": 256, "denoise": 512}
 
 #: Least context around a tile, in input pixels.
 MIN_CONTEXT = 32
@@ -174,8 +176,15 @@ for _head, _tasks, _summary, _needs_psf, _doc in (
      "``x̂ = A⁺_ε y + (I − A⁺_ε A) f_θ(A⁺_ε y, bicubic(y))``."),
     ("srnet", {"upscale"}, "learned residual network on the bicubic upscale", False,
      "``x̂ = bicubic(y) + f_θ(bicubic(y))``."),
+    ("denoiser", {"denoise"}, "learned residual denoiser told the noise level (one model for every σ)", False,
+     "``x̂ = y + f_θ(y, σ)`` (see :mod:`restoretk.learners.heads`)."),
 ):
     _scales = {HEADS[_head].scale} if "upscale" in _tasks else None  # what the shipped model does
     register_method(_head, tasks=_tasks, summary=_summary, needs_psf=_needs_psf, scales=_scales)(
         _learned_method(_head, _doc)
     )
+
+
+@register_denoiser("restoretk", "restoretk's learned denoiser (the shipped 'denoiser' model), told σ")
+def _learned_denoiser(image: np.ndarray, sigma: float) -> np.ndarray:
+    return learned_restore("denoiser", image, Degradation(np.ones((1, 1)), 1, sigma), boundary="reflect")

@@ -65,9 +65,28 @@ from restoretk.metrics import psnr, ssim
 
 __all__ = ["TrainConfig", "Trainer", "OPTIMIZERS", "LOSSES", "SCHEDULERS", "TASKS"]
 
-TASKS = {"deblur": ("mpr", "deblur", {}), "sr": ("mpr-sr", "sr-bicubic", {"decimation": 4})}
-"""Per task: the default head, degradation set and body hyper-parameters (where the body has them):
-super-resolution bodies work on the low-resolution grid."""
+@dataclass(frozen=True)
+class Task:
+    """What ``--task`` sets: the default head, degradations and body options, and the data.
+
+    ``held_out``: the task reports on BSDS500 val (BSD100 for super-resolution, CBSD68
+    for denoising), so it trains on train + test and validates on the last
+    ``--val-images`` photos of test, held out of training; otherwise it trains on
+    train and validates on val.
+    """
+
+    head: str
+    degradations: str
+    body_defaults: dict[str, Any]
+    held_out: bool
+
+
+TASKS = {
+    "deblur": Task("mpr", "handheld", {}, held_out=False),
+    # super-resolution bodies work on the low-resolution grid
+    "sr": Task("mpr-sr", "sr-bicubic", {"decimation": 4}, held_out=True),
+    "denoise": Task("denoiser", "denoise", {}, held_out=True),
+}
 
 OPTIMIZERS: dict[str, Callable[..., torch.optim.Optimizer]] = {
     "sgd": lambda p, c: torch.optim.SGD(p, lr=c.lr, momentum=c.momentum, weight_decay=c.weight_decay),
@@ -139,11 +158,11 @@ class TrainConfig:
     def __post_init__(self) -> None:
         if self.task not in TASKS:
             raise RestoreError(f"unknown task {self.task!r}", f"use one of: {', '.join(TASKS)}")
-        head, degradations, body_defaults = TASKS[self.task]
-        self.head = self.head or head
-        self.degradations = self.degradations or degradations
+        task = TASKS[self.task]
+        self.head = self.head or task.head
+        self.degradations = self.degradations or task.degradations
         known = body_options(self.body)
-        defaults = {k: v for k, v in body_defaults.items() if k in known}
+        defaults = {k: v for k, v in task.body_defaults.items() if k in known}
         self.body_options = body_options(self.body, **{**defaults, **self.body_options})
         checks = [
             (self.head in HEADS, f"unknown head {self.head!r}", f"use one of: {', '.join(HEADS)}"),
@@ -199,13 +218,11 @@ class Trainer:
         self.scheduler = torch.optim.lr_scheduler.LambdaLR(self.optimizer, self._learning_rate_factor)
         self.loss = LOSSES[config.loss]
         degradations = DEGRADATIONS[config.degradations]
-        train = bsds500("train", data=config.data).limit(config.train_images)
+        train, validation, self.data_description = _photo_splits(config)
         self.train_count = len(train)
-        self.sampler = PairSampler(_photos(train), degradations, config.patch, config.seed, config.psf_error)
+        self.sampler = PairSampler(train, degradations, config.patch, config.seed, config.psf_error)
         self.batches = TrainingBatches(self.sampler, self.model, config.batch_size)
-        self.val_pairs = validation_pairs(
-            _photos(bsds500("val", data=config.data).limit(config.val_images)), degradations, VALIDATION_SEED
-        )
+        self.val_pairs = validation_pairs(validation, degradations, VALIDATION_SEED)
         self.epoch = 0  # epochs completed
         self.step = 0  # steps completed in the current epoch
         self.sums = np.zeros(4)  # loss, PSNR, SSIM, patches of the current epoch
@@ -395,7 +412,7 @@ class Trainer:
             path,
             task=config.task,
             degradations=config.degradations,
-            data=f"BSDS500 train ({self.train_count} images), on-the-fly {config.patch}px patches"
+            data=f"{self.data_description}, on-the-fly {config.patch}px patches"
             + (f", half told a PSF wrong by up to {config.psf_error:g}" if config.psf_error else ""),
             epochs=self.epoch,
             steps=self.epoch * config.steps_per_epoch,
@@ -405,7 +422,8 @@ class Trainer:
             },
             val={
                 "images": len(self.val_pairs),
-                "protocol": "BSDS500 val, " + ("Y channel, scale shaved" if self.model.scale > 1 else "RGB"),
+                "protocol": ("BSDS500 test, held out of training" if TASKS[config.task].held_out else "BSDS500 val")
+                + (", Y channel, scale shaved" if self.model.scale > 1 else ", RGB"),
                 **{k.removeprefix("val_"): v for k, v in last.items() if k.startswith("val_")},
             },
             command=self.command,
@@ -461,6 +479,25 @@ def _initialise(model: Head, path: str) -> list[dict[str, Any]]:
     meta = trained.metadata
     last = {key: meta.get(key) for key in ("epochs", "steps", "data", "training_seconds")}
     return [*meta.get("earlier", []), {**last, "weights": str(path)}]
+
+
+def _photo_splits(config: TrainConfig) -> tuple[list[np.ndarray], list[np.ndarray], str]:
+    """Training photos, validation photos and a line saying which they are (see :class:`Task`)."""
+    if not TASKS[config.task].held_out:
+        train = _photos(bsds500("train", data=config.data).limit(config.train_images))
+        validation = _photos(bsds500("val", data=config.data).limit(config.val_images))
+        return train, validation, f"BSDS500 train ({len(train)} images)"
+    test = bsds500("test", data=config.data)
+    if len(test) <= config.val_images:
+        raise RestoreError(
+            f"--val-images {config.val_images} would hold out all {len(test)} test photos", "use fewer, e.g. --val-images 8"
+        )
+    validation = _photos(test.tail(config.val_images))
+    kept = test.limit(len(test) - config.val_images)
+    train = (_photos(bsds500("train", data=config.data)) + _photos(kept))[: config.train_images]
+    return train, validation, (
+        f"BSDS500 train + test ({len(train)} images; the last {config.val_images} of test held out for validation)"
+    )
 
 
 def _photos(folder) -> list[np.ndarray]:

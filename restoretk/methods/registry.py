@@ -21,7 +21,7 @@ from restoretk.errors import RestoreError
 
 __all__ = ["Degradation", "Method", "register_method", "get_method", "list_methods", "TASKS"]
 
-TASKS = ("deblur", "upscale")
+TASKS = ("deblur", "upscale", "denoise")
 
 
 @dataclass(frozen=True)
@@ -67,7 +67,7 @@ _METHODS: dict[str, Method] = {}
 def register_method(
     name: str, *, tasks: set[str], summary: str, needs_psf: bool = True, scales: set[int] | None = None
 ) -> Callable[[Callable[..., np.ndarray]], Callable[..., np.ndarray]]:
-    """Register ``function`` as method ``name`` for ``tasks`` (``deblur``, ``upscale``).
+    """Register ``function`` as method ``name`` for ``tasks`` (``deblur``, ``upscale``, ``denoise``).
 
     ``scales`` limits the upscaling factors (a trained model's); None allows any.
     """
@@ -113,5 +113,5 @@ def get_method(name: str, task: str) -> Method:
 
 def _load_builtin_methods() -> None:
     """Import the modules that register the built-in methods (explicit, no scanning)."""
-    from restoretk.methods import classical, interpolation  # noqa: F401
+    from restoretk.methods import classical, interpolation, plug_and_play  # noqa: F401
     from restoretk.learners import methods as learned  # noqa: F401

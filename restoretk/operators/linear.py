@@ -158,6 +158,25 @@ class LinearOperator(ABC):
         """Apply the (regularised) pseudo-inverse: ``A⁺_ε y``; see :meth:`pinv_operator`."""
         return self.pinv_operator(eps, prior=prior, rtol=rtol).forward(y)
 
+    def data_proximal(self, y: Any, z: Any, weight: float) -> Any:
+        """``argmin_x ‖y − A x‖² + weight · ‖x − z‖²``, in closed form: ``z + A⁺_weight (y − A z)``.
+
+        The data step of half-quadratic splitting and of the other plug-and-play
+        solvers (``(AᵀA + w I)⁻¹ (Aᵀ y + w z)``, by the push-through identity), for any
+        chain of convolutions and decimations.
+
+        Examples
+        --------
+        >>> op = Convolution(np.full((3, 3), 1 / 9), (8, 8))
+        >>> y, z = np.ones((8, 8)), np.zeros((8, 8))
+        >>> x = op.data_proximal(y, z, 0.5)
+        >>> bool(np.allclose(op.adjoint(op.forward(x)) + 0.5 * x, op.adjoint(y) + 0.5 * z))
+        True
+        """
+        if not weight > 0:
+            raise RestoreError(f"proximal weight {weight!r} is not positive", "use a weight > 0")
+        return z + self.pinv(y - self.forward(z), weight)
+
     def range_project(self, x: Any, eps: float = 0.0, *, rtol: float = 1e-3) -> Any:
         """``A⁺_ε A x``: the part of ``x`` the camera sees."""
         return self.range_operator(eps, rtol=rtol).forward(x)

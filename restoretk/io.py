@@ -460,6 +460,7 @@ def check_writable(
     inputs: Iterable[str | os.PathLike[str]] = (),
     bit_depth: int = 8,
     alpha: bool = False,
+    make_folder: bool = False,
 ) -> Path:
     """Check, before any work is done, that an image can be written to ``path``.
 
@@ -476,6 +477,9 @@ def check_writable(
         Bits per sample to be written; 16 needs PNG or TIFF.
     alpha : bool, optional
         Whether an alpha channel will be written; JPEG cannot store one.
+    make_folder : bool, optional
+        The caller will create ``path``'s folder: it may be missing, if the nearest
+        existing folder above it is writable.
 
     Returns
     -------
@@ -530,6 +534,8 @@ def check_writable(
     if (path.exists() or path.is_symlink()) and not overwrite:
         raise InputError(f"'{path}' exists", "pass --overwrite to replace it")
     folder = path.parent
+    while make_folder and not folder.exists() and folder != folder.parent:
+        folder = folder.parent
     if not folder.exists():
         raise InputError(
             f"cannot write '{path}': folder '{folder}' does not exist",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 from pathlib import Path
+from typing import Annotated, Literal
 
 import numpy as np
 
@@ -18,7 +19,7 @@ from restoretk.learners.heads import HEADS, Head
 from restoretk.learners.inference import choose_device, restore_tiled
 from restoretk.learners.weights import load_weights, weights_for
 from restoretk.methods.classical import solver_extension
-from restoretk.methods.registry import Degradation, register_method
+from restoretk.methods.registry import Degradation, Range, register_method
 
 __all__ = ["learned_restore", "DEFAULT_TILE"]
 
@@ -90,8 +91,8 @@ def _learned_method(head: str, doc: str):
         *,
         boundary: str = "auto",
         weights: str | None = None,
-        device: str = "auto",
-        tile: int | None = None,
+        device: Literal["auto", "cpu", "cuda"] = "auto",
+        tile: Annotated[int, Range(MIN_CONTEXT, 8192)] | None = None,
     ) -> np.ndarray:
         return learned_restore(head, image, degradation, boundary=boundary, weights=weights, device=device, tile=tile)
 

@@ -9,15 +9,17 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
+from typing import Annotated
 
 import numpy as np
 
 from restoretk.boundary import extend, is_periodic
 from restoretk.errors import RestoreError
-from restoretk.methods.registry import Degradation, register_method
+from restoretk.methods.registry import Degradation, Range, register_method
 from restoretk.operators import Convolution, Decimation, FourierMultiplier, LinearOperator
 from restoretk.operators.spatial import convolve_valid, convolve_valid_adjoint, gradient_energy
 from restoretk.operators.transfer import finite_difference_power, spectral_mean
+from restoretk.progress import steps
 
 __all__ = [
     "degradation_operator",
@@ -33,6 +35,11 @@ QUANTISATION_NOISE = 1.0 / 255 / np.sqrt(12)
 
 #: Low-frequency floor of the natural-image power spectrum ``1 / (|∇|² + δ)``.
 PRIOR_FLOOR = 1e-3
+
+#: Bounds of the options: regularisation weights are positive; Richardson–Lucy stops at
+#: 10 000 iterations (its estimate stops changing long before).
+POSITIVE = Range(0, low_open=True)
+MAX_ITERATIONS = 10_000
 
 #: Smallest signal scale ``c`` (a tenth of a typical photo's): a flat image whose
 #: gradients drown in noise must still keep its mean and its large shapes.
@@ -230,7 +237,9 @@ def _inverse_gradient_power(shape: tuple[int, int]) -> FourierMultiplier:
     tasks={"deblur", "upscale"},
     summary="Wiener filter with a natural-image (1/f²) prior; ε from the noise level (default)",
 )
-def wiener(image: np.ndarray, degradation: Degradation, *, boundary: str = "auto", strength: float = 3.0) -> np.ndarray:
+def wiener(
+    image: np.ndarray, degradation: Degradation, *, boundary: str = "auto", strength: Annotated[float, POSITIVE] = 3.0
+) -> np.ndarray:
     """Linear MMSE estimate under a natural-image power spectrum, regularisation from the noise.
 
     ``strength`` scales the regularisation (1 = the textbook MMSE weight; 3 was best on
@@ -240,7 +249,9 @@ def wiener(image: np.ndarray, degradation: Degradation, *, boundary: str = "auto
 
 
 @register_method("pinv", tasks={"deblur", "upscale"}, summary="exact Moore–Penrose pseudo-inverse A⁺ (no regularisation)")
-def pinv(image: np.ndarray, degradation: Degradation, *, boundary: str = "auto", rtol: float = 1e-3) -> np.ndarray:
+def pinv(
+    image: np.ndarray, degradation: Degradation, *, boundary: str = "auto", rtol: Annotated[float, Range(0, 1, low_open=True)] = 1e-3
+) -> np.ndarray:
     """``A⁺ y``: singular values below ``rtol`` × the largest are treated as the null space."""
     return fourier_restore(image, degradation, boundary=boundary, eps=0.0, rtol=rtol)
 
@@ -249,7 +260,7 @@ def pinv(image: np.ndarray, degradation: Degradation, *, boundary: str = "auto",
     "tikhonov", tasks={"deblur", "upscale"}, summary="Tikhonov with a gradient (Laplacian) regulariser, λ from the noise"
 )
 def tikhonov(
-    image: np.ndarray, degradation: Degradation, *, boundary: str = "auto", lam: float | None = None
+    image: np.ndarray, degradation: Degradation, *, boundary: str = "auto", lam: Annotated[float, POSITIVE] | None = None
 ) -> np.ndarray:
     """``argmin ||A x − y||² + λ ||∇x||²``; ``lam`` defaults to ``200 σ²`` (at least 1e-4)."""
     if lam is None:
@@ -259,7 +270,7 @@ def tikhonov(
 
 @register_method("richardson-lucy", tasks={"deblur"}, summary="Richardson–Lucy (Poisson ML), border-aware")
 def richardson_lucy(
-    image: np.ndarray, degradation: Degradation, *, boundary: str = "auto", iterations: int = 20
+    image: np.ndarray, degradation: Degradation, *, boundary: str = "auto", iterations: Annotated[int, Range(1, MAX_ITERATIONS)] = 20
 ) -> np.ndarray:
     """Richardson–Lucy iterations ``x ← x / Hᵀ1 · Hᵀ(y / H x)``.
 
@@ -284,7 +295,7 @@ def richardson_lucy(
     seen = norm > 1e-3 * norm.max()
     norm = np.where(seen, norm, 1.0)
     estimate = np.where(seen, adjoint(observed) / norm, observed.mean())  # a smooth start of the right size
-    for _ in range(iterations):
+    for _ in steps(range(iterations), iterations, "richardson-lucy", "it"):
         ratio = adjoint(observed / np.maximum(forward(estimate), 1e-6)) / norm
         estimate = np.where(seen, estimate * ratio, estimate)
     if estimate.shape != image.shape:  # valid model: crop the frame out of the extended estimate

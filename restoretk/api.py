@@ -160,6 +160,12 @@ def degrade(
     frame = _as_image(image).astype(_output_dtype(image))
     if psf is not None:
         kernel = psf_module.parse(psf).astype(frame.dtype)
+        if boundary == "valid" and (kernel.shape[0] > frame.shape[-2] or kernel.shape[1] > frame.shape[-1]):
+            raise RestoreError(
+                f"a valid degrade keeps nothing of a {frame.shape[-1]}x{frame.shape[-2]} image "
+                f"under a PSF of {kernel.shape[1]}x{kernel.shape[0]}",
+                "use --boundary reflect (boundary='reflect'), a smaller PSF or a larger image",
+            )
         if boundary == "valid":
             frame = convolve_valid(frame, kernel)
         elif boundary == "circular":

@@ -16,11 +16,13 @@ import contextlib
 import os
 import signal
 import sys
+import warnings
 from pathlib import Path
 from typing import Callable, Iterator, List, Optional
 
 import numpy as np
 import typer
+import typer.core
 from tqdm import tqdm
 
 from restoretk import api
@@ -33,21 +35,69 @@ from restoretk.methods import get_method, list_methods
 from restoretk.noise import noise_level
 from restoretk.progress import shown
 
+_state = {"debug": False}
+
+
+class _Commands(typer.core.TyperGroup):
+    """The command group: ``--debug`` anywhere on the line, usage errors and warnings as one line each."""
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):  # noqa: ANN001, ANN201
+        args = list(sys.argv[1:] if args is None else args)
+        end = args.index("--") if "--" in args else len(args)
+        _state["debug"] = "--debug" in args[:end]
+        args = [a for a in args[:end] if a != "--debug"] + args[end:]
+        shown_before = warnings.showwarning
+        warnings.showwarning = _note
+        try:
+            code = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except Exception as error:  # noqa: BLE001 - Click's usage errors, whichever Click typer brings
+            if _state["debug"] or not (hasattr(error, "format_message") and hasattr(error, "exit_code")):
+                raise
+            message, context = error.format_message(), getattr(error, "ctx", None)
+            if "\n" in message:  # the help itself, asked for by giving no arguments
+                typer.echo(message, err=True)
+            else:
+                where = f"; see '{context.command_path} --help'" if context is not None else ""
+                typer.echo(f"error: {message[:1].lower()}{message[1:].rstrip('.')}{where}", err=True)
+            code = error.exit_code
+        finally:
+            warnings.showwarning = shown_before
+        code = code if isinstance(code, int) else 0
+        if standalone_mode:
+            sys.exit(code)
+        return code
+
+
+def _note(message, category, filename, lineno, file=None, line=None) -> None:  # noqa: ANN001
+    """A warning (restoretk's or a library's) as one line on stderr."""
+    typer.echo(f"note: {message}", err=True)
+
+
 app = typer.Typer(
+    cls=_Commands,
     help="Restore degraded photographs: deblur, upscale, degrade, benchmark.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
-_state = {"debug": False}
+
+def _print_version(asked: bool) -> None:
+    if asked:
+        from restoretk import __version__
+
+        typer.echo(f"restoretk {__version__}")
+        raise typer.Exit()
 
 
 @app.callback()
-def main(debug: bool = typer.Option(False, "--debug", help="Show tracebacks instead of one-line errors.")) -> None:
+def main(
+    debug: bool = typer.Option(False, "--debug", help="Show tracebacks instead of one-line errors (anywhere on the line)."),
+    version: bool = typer.Option(False, "--version", callback=_print_version, is_eager=True, help="Print the version."),
+) -> None:
     """restoretk: deblurring and super-resolution with exact operators and learned null-space residuals."""
-    _state["debug"] = debug
 
 
 @contextlib.contextmanager

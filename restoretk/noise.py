@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 from skimage.restoration import estimate_sigma
@@ -54,4 +55,6 @@ def estimate_noise(image: np.ndarray) -> float:
     """
     image = np.asarray(image, dtype=np.float64)
     channel_axis = -1 if image.ndim == 3 else None
-    return float(np.mean(estimate_sigma(image, channel_axis=channel_axis, average_sigmas=False)))
+    with warnings.catch_warnings():  # its guess that a small grey image might be colour: the axis is given here
+        warnings.filterwarnings("ignore", "image is size", UserWarning)
+        return float(np.mean(estimate_sigma(image, channel_axis=channel_axis, average_sigmas=False)))

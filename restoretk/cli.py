@@ -70,7 +70,7 @@ class _Commands(typer.core.TyperGroup):
 
 def _note(message, category, filename, lineno, file=None, line=None) -> None:  # noqa: ANN001
     """A warning (restoretk's or a library's) as one line on stderr."""
-    typer.echo(f"note: {message}", err=True)
+    typer.echo(f"note: {' '.join(str(message).split())}", err=True)
 
 
 app = typer.Typer(

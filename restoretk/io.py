@@ -22,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import glob
 import io
+import logging
 import os
 import secrets
 import sys
@@ -85,7 +86,9 @@ _JPEG_DAMAGE = ("Corrupt JPEG data: premature end", "Premature end of JPEG file"
 # OpenCV refuses images above this many pixels (unless OPENCV_IO_MAX_IMAGE_PIXELS,
 # read when OpenCV loads, says otherwise).
 _OPENCV_MAX_PIXELS = int(os.environ.get("OPENCV_IO_MAX_IMAGE_PIXELS", 1 << 30))
-cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_ERROR)  # errors only: OpenCV's "[ WARN:0@...]" lines would leak around restoretk's messages
+logging.getLogger("tifffile").setLevel(logging.CRITICAL)  # its damaged-tag messages: the error says it
+# OpenCV's "[ WARN:0@...]" and "[ERROR:0@...]" lines would leak around restoretk's messages
+cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)
 
 
 @dataclass(frozen=True)
@@ -168,7 +171,11 @@ def read_image(path: str | os.PathLike[str]) -> tuple[np.ndarray, ImageInfo]:
             "check the file, or convert it to PNG",
         )
     if fmt == "TIFF":
-        pixels, orientation, grey = _decode_tiff(data, path)
+        # libtiff (under OpenCV) and Pillow complain about damaged tags on stderr and in
+        # warnings; the file is then read anyway, or refused with one line
+        with _native_stderr(), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            pixels, orientation, grey = _decode_tiff(data, path)
     else:
         pixels, orientation, grey = _decode_with_opencv(data, fmt, path)
 

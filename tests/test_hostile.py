@@ -288,3 +288,23 @@ def test_library_warnings_become_one_line_notes(folder, monkeypatch):
 
 if os.name != "posix":  # SIGTERM is POSIX
     del test_sigterm_stops_between_writes_and_says_how_many
+
+
+def test_fuzzed_files_are_read_or_refused(tmp_path):
+    """A few dozen damaged files through the reader and one --keep-going batch (benchmarks/fuzz_images.py does 500)."""
+    import importlib.util
+    from pathlib import Path
+
+    script = Path(__file__).parents[1] / "benchmarks" / "fuzz_images.py"
+    spec = importlib.util.spec_from_file_location("fuzz_images", script)
+    fuzz = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(fuzz)
+    paths = fuzz.fuzzed_files(tmp_path / "in", 40, seed=1)
+    outcomes = [fuzz.read_outcome(p) for p in paths]
+    assert set(outcomes) <= {"read", "refused"}, [o for o in outcomes if o not in ("read", "refused")]
+    result = run("deblur", "--psf", "gauss:1", "--noise", "0.01", "--keep-going", "-o", f"{tmp_path / 'out'}/", *paths)
+    assert result.exit_code in (0, 2) and result.exception is None or isinstance(result.exception, SystemExit)
+    assert "Traceback" not in result.stderr
+    assert all(fuzz.foreign_free(line) for line in result.stderr.splitlines()), result.stderr
+    written = len(list((tmp_path / "out").iterdir())) if (tmp_path / "out").exists() else 0
+    assert written == outcomes.count("read")

@@ -9,8 +9,9 @@ import numpy as np
 from restoretk import psf as psf_module
 from restoretk.errors import RestoreError
 from restoretk.estimation import auto_family, estimate_psf
+from restoretk.limits import MAX_SCALE, check_pixels
 from restoretk.methods.registry import Degradation, get_method
-from restoretk.noise import estimate_noise
+from restoretk.noise import estimate_noise, noise_level
 from restoretk.operators import Convolution
 from restoretk.operators.spatial import convolve_valid
 from restoretk.resize import downscale_kernel
@@ -111,8 +112,9 @@ def upscale(
     >>> upscale(small, 2).shape
     (128, 128)
     """
-    if int(scale) != scale or scale < 1:
-        raise RestoreError(f"scale {scale!r} is not a positive integer", "use e.g. --scale 2 or --scale 4")
+    _check_scale(scale)
+    rows, cols = np.shape(image)[:2]
+    check_pixels(rows * int(scale), cols * int(scale), f"the x{scale} upscale of {cols}x{rows}")
     kernel = psf_module.parse(psf) if psf is not None else downscale_kernel(int(scale))
     degradation = Degradation(kernel, int(scale), _noise(noise, image))
     return _run("upscale", method, image, _as_image(image), degradation, boundary, clip, options)
@@ -196,9 +198,17 @@ def degrade(
     """
     if boundary not in FORMATIONS:
         raise RestoreError(f"unknown formation boundary {boundary!r}", f"use one of: {', '.join(FORMATIONS)}")
+    noise = noise_level(noise)
+    _check_scale(scale)
     frame = _as_image(image).astype(_output_dtype(image))
     if psf is not None:
         kernel = psf_module.parse(psf).astype(frame.dtype)
+        if boundary == "valid" and (kernel.shape[0] > frame.shape[-2] or kernel.shape[1] > frame.shape[-1]):
+            raise RestoreError(
+                f"a valid degrade keeps nothing of a {frame.shape[-1]}x{frame.shape[-2]} image "
+                f"under a PSF of {kernel.shape[1]}x{kernel.shape[0]}",
+                "use --boundary reflect (boundary='reflect'), a smaller PSF or a larger image",
+            )
         if boundary == "valid":
             frame = convolve_valid(frame, kernel)
         elif boundary == "circular":
@@ -206,8 +216,7 @@ def degrade(
         else:  # mirror the frame by the kernel's reach (the border pixel repeated), keep the valid part
             widths = [(size - 1 - size // 2, size // 2) for size in kernel.shape]
             frame = convolve_valid(np.pad(frame, [(0, 0)] + widths, mode="symmetric"), kernel)
-    if int(scale) != scale or scale < 1:
-        raise RestoreError(f"scale {scale!r} is not a positive integer", "use e.g. --scale 2 or --scale 4")
+    _check_scale(scale)
     frame = frame[..., :: int(scale), :: int(scale)]
     if noise:
         frame = frame + noise * np.random.default_rng(seed).standard_normal(frame.shape).astype(frame.dtype)
@@ -230,17 +239,22 @@ def reference_crop(image: np.ndarray, psf: str | np.ndarray) -> np.ndarray:
 def _run(task, method, original, frame, degradation, boundary, clip, options) -> np.ndarray:
     """Call a registered method on a channels-first float32 frame; back to the caller's layout and dtype."""
     chosen = get_method(method, task)
-    unknown = set(options) - set(chosen.options) - {"boundary"}
-    if unknown:
-        allowed = ", ".join(o for o in chosen.options if o != "boundary") or "none"
-        raise RestoreError(f"method {method!r} has no option {sorted(unknown)[0]!r}", f"its options: {allowed}")
-    kwargs = dict(options)
+    kwargs = chosen.check_options(options)
     if "boundary" in chosen.options:
         kwargs["boundary"] = boundary
     restored = chosen.restore(frame, degradation, **kwargs)
     if clip:
         restored = np.clip(restored, 0.0, 1.0, out=restored if restored.flags.writeable else None)
     return _to_layout(restored.astype(_output_dtype(original), copy=False), original)
+
+
+def _check_scale(scale: int) -> None:
+    try:
+        whole = float(scale).is_integer() and 1 <= scale <= MAX_SCALE
+    except (TypeError, ValueError):
+        whole = False
+    if not whole:
+        raise RestoreError(f"scale {scale!r} is not an integer from 1 to {MAX_SCALE}", "use e.g. --scale 2 or --scale 4")
 
 
 def _output_dtype(image: np.ndarray) -> type:
@@ -251,9 +265,7 @@ def _output_dtype(image: np.ndarray) -> type:
 def _noise(noise: float | str | None, image: np.ndarray) -> float:
     if noise is None or noise == "auto":
         return estimate_noise(np.asarray(image, dtype=np.float64))
-    if not np.isfinite(noise) or noise < 0:
-        raise RestoreError(f"noise level {noise!r} is not a non-negative number", "use e.g. --noise 0.01 or --noise auto")
-    return float(noise)
+    return noise_level(noise)
 
 
 def _as_image(image: np.ndarray) -> np.ndarray:

@@ -76,6 +76,8 @@ def is_periodic(image: np.ndarray, tolerance: float = 2.0) -> bool:
     >>> is_periodic(x), is_periodic(np.add.outer(np.arange(32.0), np.arange(32.0)))
     (True, False)
     """
+    if min(image.shape[-2:]) < 3:  # too few lines to compare a seam with its neighbours
+        return False
     for lines in (image, np.swapaxes(image, -1, -2)):  # rows, then columns
         row = lambda k: lines[..., k, :]  # noqa: E731
         seam = np.mean((row(0) - row(-1)) ** 2)
@@ -113,8 +115,8 @@ def extend(image: np.ndarray, margin: int, boundary: str = "auto", *, fade: bool
     if boundary not in BOUNDARIES:
         raise RestoreError(f"unknown boundary {boundary!r}", f"use one of: {', '.join(BOUNDARIES)}")
     rows, cols = image.shape[-2:]
-    if boundary == "auto":
-        boundary = "circular" if is_periodic(image) else "reflect"
+    if boundary == "auto":  # an image no larger than the margin cannot hold the wrapped-around blur
+        boundary = "circular" if min(rows, cols) > margin and is_periodic(image) else "reflect"
     if boundary == "circular":
         return Extension(image, 0, 0, rows, cols)
     widths = _widths((rows, cols), margin)
@@ -139,7 +141,6 @@ def extended_shape(shape: tuple[int, int], margin: int) -> tuple[int, int]:
 
 def _widths(shape: tuple[int, int], margin: int) -> list[tuple[int, int]]:
     """Extension before and after the frame along each axis: at least ``margin``, up to a fast FFT length."""
-    margin = min(int(margin), shape[0] - 1, shape[1] - 1)
     widths = []
     for size in shape:
         total = scipy.fft.next_fast_len(size + 2 * margin, real=True)

@@ -19,11 +19,16 @@ package (LZW, PackBits, JPEG).
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import io
+import logging
 import os
 import secrets
-from collections.abc import Iterable
+import sys
+import tempfile
+import warnings
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -31,9 +36,10 @@ from typing import Literal
 import cv2
 import numpy as np
 import tifffile
-from PIL import ExifTags, Image
+from PIL import BmpImagePlugin, ExifTags, Image, JpegImagePlugin, PngImagePlugin
 
 from restoretk.errors import InputError
+from restoretk.limits import MAX_PIXELS_VARIABLE, check_pixels
 
 __all__ = [
     "IMAGE_SUFFIXES",
@@ -67,6 +73,22 @@ _TOP = {8: 255, 16: 65535}
 _UINT = {8: np.uint8, 16: np.uint16}
 # Pillow modes whose pixels are grey; OpenCV expands grey+alpha PNGs to BGRA.
 _GREY_PIL_MODES = {"1", "L", "LA", "La", "I", "I;16", "I;16B", "I;16L", "I;16N", "F"}
+# Pillow's header parsers, called directly: they read the header only, and skip
+# Pillow's own decompression-bomb check (restoretk.limits does that job).
+_HEADER_PARSERS = {
+    "PNG": PngImagePlugin.PngImageFile,
+    "JPEG": JpegImagePlugin.JpegImageFile,
+    "BMP": BmpImagePlugin.BmpImageFile,
+}
+# libjpeg's warnings that mean missing or damaged image data (it fills the gap with
+# grey and carries on): errors for restoretk. Its other warnings become notes.
+_JPEG_DAMAGE = ("Corrupt JPEG data: premature end", "Premature end of JPEG file", "Corrupt JPEG data: bad")
+# OpenCV refuses images above this many pixels (unless OPENCV_IO_MAX_IMAGE_PIXELS,
+# read when OpenCV loads, says otherwise).
+_OPENCV_MAX_PIXELS = int(os.environ.get("OPENCV_IO_MAX_IMAGE_PIXELS", 1 << 30))
+logging.getLogger("tifffile").setLevel(logging.CRITICAL)  # its damaged-tag messages: the error says it
+# OpenCV's "[ WARN:0@...]" and "[ERROR:0@...]" lines would leak around restoretk's messages
+cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)
 
 
 @dataclass(frozen=True)
@@ -149,7 +171,11 @@ def read_image(path: str | os.PathLike[str]) -> tuple[np.ndarray, ImageInfo]:
             "check the file, or convert it to PNG",
         )
     if fmt == "TIFF":
-        pixels, orientation, grey = _decode_tiff(data, path)
+        # libtiff (under OpenCV) and Pillow complain about damaged tags on stderr and in
+        # warnings; the file is then read anyway, or refused with one line
+        with _native_stderr(), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            pixels, orientation, grey = _decode_tiff(data, path)
     else:
         pixels, orientation, grey = _decode_with_opencv(data, fmt, path)
 
@@ -224,24 +250,68 @@ def _corrupt(path: Path, fmt: str) -> InputError:
 
 
 def _decode_with_opencv(data: bytes, fmt: str, path: Path) -> tuple[np.ndarray, int, bool]:
-    """Decode PNG, JPEG or BMP; returns (pixels in RGB(A) order, orientation, is_grey)."""
+    """Decode PNG, JPEG or BMP; returns (pixels in RGB(A) order, orientation, is_grey).
+
+    The header is read first (Pillow), so that an image over the pixel limit is refused
+    before a byte of it is decoded.
+    """
     try:
-        bgr = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
-    except cv2.error:
-        bgr = None
-    if bgr is None:
-        raise _corrupt(path, fmt)
-    grey, orientation = False, 1
-    try:
-        with Image.open(io.BytesIO(data)) as pil:
+        with _HEADER_PARSERS[fmt](io.BytesIO(data)) as pil:
+            cols, rows = pil.size
             grey = pil.mode in _GREY_PIL_MODES
-            # Pillow decodes a whole PNG to look for a late eXIf chunk; skip that when
-            # the chunk name does not occur at all.
-            if fmt == "JPEG" or (fmt == "PNG" and b"eXIf" in data):
+    except Exception:  # noqa: BLE001 - Pillow raises SyntaxError, OSError, ValueError, ... on bad headers
+        raise _corrupt(path, fmt) from None
+    check_pixels(rows, cols, f"'{path}'")
+    if rows * cols > _OPENCV_MAX_PIXELS:
+        raise InputError(
+            f"cannot read '{path}': {cols}x{rows} is over OpenCV's decoder limit of {_OPENCV_MAX_PIXELS} pixels",
+            f"set OPENCV_IO_MAX_IMAGE_PIXELS={rows * cols} as well as {MAX_PIXELS_VARIABLE}",
+        )
+    with _native_stderr() as messages:
+        try:
+            bgr = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
+        except cv2.error:
+            bgr = None
+    damage = [m for m in messages if m.startswith(_JPEG_DAMAGE)]
+    if bgr is None or damage:
+        raise _corrupt(path, fmt)
+    for message in messages:
+        warnings.warn(f"'{path}': {message}", stacklevel=3)
+    orientation = 1
+    # Pillow decodes a whole PNG to look for a late eXIf chunk; skip that when the
+    # chunk name does not occur at all.
+    if fmt == "JPEG" or (fmt == "PNG" and b"eXIf" in data):
+        try:
+            with _HEADER_PARSERS[fmt](io.BytesIO(data)) as pil:
                 orientation = pil.getexif().get(ExifTags.Base.Orientation, 1)
-    except Exception:  # noqa: BLE001 - OpenCV decoded it; metadata is a bonus
-        pass
+        except Exception:  # noqa: BLE001 - OpenCV decoded it; metadata is a bonus
+            pass
     return _bgr_to_rgb(bgr), int(orientation), grey
+
+
+@contextlib.contextmanager
+def _native_stderr() -> Iterator[list[str]]:
+    """Collect, as lines, what native code (libjpeg) writes to file descriptor 2 meanwhile.
+
+    libjpeg reports damaged data only as warnings printed on stderr; they are read back
+    here instead of reaching the terminal.
+    """
+    lines: list[str] = []
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+    except (OSError, ValueError):  # no usable descriptor 2 (embedded interpreters)
+        yield lines
+        return
+    with tempfile.TemporaryFile() as sink:
+        os.dup2(sink.fileno(), 2)
+        try:
+            yield lines
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+            sink.seek(0)
+            lines.extend(line.strip() for line in sink.read().decode(errors="replace").splitlines() if line.strip())
 
 
 def _bgr_to_rgb(pixels: np.ndarray) -> np.ndarray:
@@ -274,6 +344,7 @@ def _decode_tiff(data: bytes, path: Path) -> tuple[np.ndarray, int, bool]:
             bits = int(np.max(page.bitspersample))
             kind = page.photometric
             stored = (int(page.imagelength), int(page.imagewidth))
+            check_pixels(*stored, f"'{path}'")
             if kind not in (photometric.MINISBLACK, photometric.RGB):
                 return _decode_tiff_fallback(data, path, orientation, bits, samples, stored)
             try:
@@ -396,6 +467,7 @@ def check_writable(
     inputs: Iterable[str | os.PathLike[str]] = (),
     bit_depth: int = 8,
     alpha: bool = False,
+    make_folder: bool = False,
 ) -> Path:
     """Check, before any work is done, that an image can be written to ``path``.
 
@@ -412,6 +484,9 @@ def check_writable(
         Bits per sample to be written; 16 needs PNG or TIFF.
     alpha : bool, optional
         Whether an alpha channel will be written; JPEG cannot store one.
+    make_folder : bool, optional
+        The caller will create ``path``'s folder: it may be missing, if the nearest
+        existing folder above it is writable.
 
     Returns
     -------
@@ -466,6 +541,8 @@ def check_writable(
     if (path.exists() or path.is_symlink()) and not overwrite:
         raise InputError(f"'{path}' exists", "pass --overwrite to replace it")
     folder = path.parent
+    while make_folder and not folder.exists() and folder != folder.parent:
+        folder = folder.parent
     if not folder.exists():
         raise InputError(
             f"cannot write '{path}': folder '{folder}' does not exist",

@@ -65,6 +65,7 @@ from scipy.ndimage import gaussian_filter
 from scipy.special import erfc
 
 from restoretk.errors import InputError, RestoreError
+from restoretk.limits import MAX_PSF_SIDE
 
 __all__ = ["PSFFamily", "register_family", "families", "parse"]
 
@@ -130,6 +131,17 @@ _FAMILIES: dict[str, PSFFamily] = {}
 
 class _SpecError(Exception):
     """Raised by family renderers; :func:`parse` adds the spec and the accepted forms."""
+
+
+class _TooLarge(_SpecError):
+    """A support over :data:`restoretk.limits.MAX_PSF_SIDE`, refused before it is allocated."""
+
+
+def _bounded(shape: Shape) -> Shape:
+    """``shape``, if neither side exceeds :data:`~restoretk.limits.MAX_PSF_SIDE`."""
+    if max(shape) > MAX_PSF_SIDE:
+        raise _TooLarge(f"its support of {shape[0]}x{shape[1]} pixels is over the limit of {MAX_PSF_SIDE} a side")
+    return shape
 
 
 def register_family(
@@ -245,6 +257,8 @@ def _render(spec: str) -> np.ndarray:
             raise _SpecError(f"unknown family {name.strip()!r}")
         params, at, size = rest.partition("@") if family.sized else (rest, "", "")
         return family.render(params, _shape(size) if at else None)
+    except _TooLarge as error:
+        raise RestoreError(f"PSF {spec!r}: {error}", "use a smaller blur or support, e.g. gauss:2 or motion:15,30") from None
     except _SpecError as error:
         raise RestoreError(f"bad PSF spec {spec!r}: {error}", _accepted_forms()) from None
 
@@ -316,14 +330,22 @@ def _shape(size: str) -> Shape:
     if len(parts) > 2:
         raise _SpecError(f"size must be @SIZE or @ROWSxCOLS, got '@{size}'")
     sides = [_integer(part.strip(), "SIZE", 1) for part in parts]
-    return (sides[0], sides[-1])
+    return _bounded((sides[0], sides[-1]))
 
 
 # --- Geometry shared by the families ----------------------------------------------------
 
 
 def _odd_square(half: int) -> Shape:
-    return (2 * half + 1, 2 * half + 1)
+    return _bounded((2 * half + 1, 2 * half + 1))
+
+
+def _half(reach: float) -> int:
+    """``ceil(reach)``, the half-side of a support, refused before ``ceil`` if it would be too large."""
+    if 2 * reach + 1 > MAX_PSF_SIDE:
+        side = f"of about {2 * reach + 1:.0f} pixels a side" if reach < 1e15 else "beyond any size"
+        raise _TooLarge(f"its support {side} is over the limit of {MAX_PSF_SIDE}")
+    return math.ceil(reach)
 
 
 def _direction(angle: float) -> tuple[float, float]:
@@ -417,7 +439,7 @@ def _gauss(params: str, shape: Shape | None) -> np.ndarray:
         sx, sy = _real(fields[0], "SX", 0), _real(fields[1], "SY", 0)
         angle = _real(fields[2], "ANGLE")
     if shape is None:
-        shape = _odd_square(max(1, math.ceil(_GAUSS_EXTENT * max(sx, sy))))
+        shape = _odd_square(max(1, _half(_GAUSS_EXTENT * max(sx, sy))))
     rows = np.arange(shape[0]) - shape[0] // 2
     cols = np.arange(shape[1]) - shape[1] // 2
 
@@ -472,7 +494,7 @@ def _rotated_gaussian(
 def _box(params: str, shape: Shape | None) -> np.ndarray:
     (n,) = _fields(params, (1,))
     side = _integer(n, "N", 1)
-    return _fit(np.ones((side, side)), shape)
+    return _fit(np.ones(_bounded((side, side))), shape)
 
 
 @register_family(
@@ -481,7 +503,7 @@ def _box(params: str, shape: Shape | None) -> np.ndarray:
 def _disk(params: str, shape: Shape | None) -> np.ndarray:
     (r,) = _fields(params, (1,))
     radius = _real(r, "R", 0)
-    half = math.ceil(radius)
+    half = _half(radius)
     offsets = np.arange(-half, half + 1, dtype=np.float64)
     if radius <= 0.5:  # the disk lies inside the centre pixel
         return _fit((offsets[:, None] == 0) & (offsets == 0), shape).astype(np.float64)
@@ -507,7 +529,7 @@ def _motion(params: str, shape: Shape | None) -> np.ndarray:
     direction = np.array(_direction(_real(angle_text, "ANGLE")))
     # Splatting reaches ceil(d) pixels from the centre for an endpoint at offset d; the
     # tolerance keeps rounding from adding an empty ring.
-    half = max(0, math.ceil(length / 2 * np.abs(direction).max() - 1e-9))
+    half = max(0, _half(length / 2 * np.abs(direction).max() - 1e-9))
     centre = np.array([half, half], dtype=np.float64)
     path = np.array([centre - length / 2 * direction, centre + length / 2 * direction])
     return _fit(_splat_path(path, np.ones(1), _odd_square(half)), shape)
@@ -525,6 +547,7 @@ def _shake(params: str, shape: Shape | None) -> np.ndarray:
     size = _SHAKE_DEFAULT_SIZE
     if len(fields) == 2:
         size = _integer(fields[1], "SIZE", _SHAKE_MIN_SIZE)
+        _bounded((size, size))
     if size % 2 == 0:
         raise _SpecError(f"SIZE must be odd, got {size} (try {size + 1})")
     rng = np.random.default_rng(seed)
@@ -645,6 +668,10 @@ def _file(params: str, shape: Shape | None) -> np.ndarray:
         )
     scale = {np.dtype(np.uint8): 255.0, np.dtype(np.uint16): 65535.0}.get(image.dtype, 1.0)
     image = image.astype(np.float64) / scale
+    try:
+        _bounded(image.shape[:2])
+    except _TooLarge as error:
+        raise InputError(f"PSF file '{path}': {error}", "crop the kernel to its support") from None
     if image.ndim == 3:  # drop alpha, average the colour channels
         image = image[..., :3].mean(axis=2) if image.shape[2] >= 3 else image[..., 0]
     return _validated(image, f"PSF file '{path}'")

@@ -69,6 +69,9 @@ def train(
         from restoretk.errors import RestoreError
         from restoretk.learners.training import CHECKPOINT, TrainConfig, Trainer
 
+        for flag, value in (("--epochs", epochs), ("--steps-per-epoch", steps_per_epoch), ("--batch-size", batch_size), ("--patch", patch)):
+            if value is not None and value < 1:
+                raise RestoreError(f"{flag} {value} is not a positive number", f"use e.g. {flag} {10 if flag == '--epochs' else 8}")
         command = shlex.join(["restoretk", *sys.argv[1:]])
         if resume:
             trainer = Trainer.resume(out, epochs=epochs, command=command)
@@ -79,7 +82,7 @@ def train(
             hyper.update({k: v for k, v in (("base_filter", base_filter), ("num_residuals", num_residuals)) if v is not None})
             config = TrainConfig(
                 out=str(out), task=task, head=head, body=body, body_options=hyper, degradations=degradations,
-                psf_error=psf_error, init=None if init is None else str(init), epochs=epochs or 10, steps_per_epoch=steps_per_epoch, batch_size=batch_size, patch=patch,
+                psf_error=psf_error, init=None if init is None else str(init), epochs=10 if epochs is None else epochs, steps_per_epoch=steps_per_epoch, batch_size=batch_size, patch=patch,
                 optimizer=optimizer, lr=lr, momentum=momentum, weight_decay=weight_decay, loss=loss,
                 clip_grad=clip_grad or None, scheduler=scheduler, device=device,
                 data=None if data is None else str(data), seed=seed, train_images=train_images,

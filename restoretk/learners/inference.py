@@ -15,6 +15,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from restoretk.errors import RestoreError
+from restoretk.progress import steps
 
 __all__ = ["DEVICES", "choose_device", "run_body", "tiles", "restore_tiled"]
 
@@ -34,7 +35,7 @@ def choose_device(name: str = "auto") -> torch.device:
     if name not in DEVICES:
         raise RestoreError(f"unknown device {name!r}", f"use one of: {', '.join(DEVICES)}")
     if name == "cuda" and not torch.cuda.is_available():
-        raise RestoreError("--device cuda but no CUDA device is available", "use --device cpu or auto")
+        raise RestoreError("device 'cuda' asked for, but no CUDA device is available", "use device cpu or auto")
     cuda = name == "cuda" or (name == "auto" and torch.cuda.is_available())
     return torch.device("cuda" if cuda else "cpu")
 
@@ -106,7 +107,8 @@ def restore_tiled(
     if rows <= tile and cols <= tile:
         return restore(image)
     out = np.empty((channels, rows * scale, cols * scale), dtype=np.float32)
-    for rows_in, cols_in, rows_core, cols_core in tiles(rows, cols, tile, context):
+    pieces = tiles(rows, cols, tile, context)
+    for rows_in, cols_in, rows_core, cols_core in steps(pieces, len(pieces), "tiles", "tile"):
         restored = restore(image[:, rows_in, cols_in])
         core = restored[
             :,

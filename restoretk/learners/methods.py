@@ -17,6 +17,7 @@ import functools
 import hashlib
 import json
 from pathlib import Path
+from typing import Annotated, Literal
 
 import numpy as np
 import torch
@@ -27,10 +28,10 @@ from restoretk.learners.heads import HEADS, Head
 from restoretk.learners.inference import choose_device, restore_tiled
 from restoretk.learners.precision import PRECISIONS, resolve_precision
 from restoretk.learners.weights import load_weights, weights_for
-from restoretk.solvers.wiener import solver_extension
 from restoretk.methods import classical  # noqa: F401  (registered first: listings start with the classical methods)
-from restoretk.methods.registry import Degradation, register_method
+from restoretk.methods.registry import Degradation, Range, register_method
 from restoretk.solvers.denoisers import register_denoiser
+from restoretk.solvers.wiener import solver_extension
 
 __all__ = ["learned_restore", "inference_precision", "tensor_digest", "DEFAULT_TILE", "BF16_TOLERANCE_DB", "MEASURED_PRECISION"]
 
@@ -152,9 +153,9 @@ def _learned_method(head: str, doc: str):
         *,
         boundary: str = "auto",
         weights: str | None = None,
-        device: str = "auto",
-        tile: int | None = None,
-        precision: str = "auto",
+        device: Literal["auto", "cpu", "cuda"] = "auto",
+        tile: Annotated[int, Range(MIN_CONTEXT, 8192)] | None = None,
+        precision: Literal["auto", "bf16", "fp16", "fp32"] = "auto",
     ) -> np.ndarray:
         return learned_restore(
             head, image, degradation, boundary=boundary, weights=weights, device=device, tile=tile, precision=precision

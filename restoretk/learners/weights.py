@@ -2,14 +2,19 @@
 
 A weights file holds the head's tensors and, under the metadata key ``restoretk``, a
 JSON document: ``architecture`` (head, task, body and its hyper-parameters, channels,
-scale, strength: enough to build the network again) plus what training recorded
-(data, epochs, validation scores, the command, the restoretk version). The models in
+scale, strength: enough to build the network again), ``checksum`` (the SHA-256 of the
+tensors, see :func:`tensor_checksum`) plus what training recorded (data, epochs,
+validation scores, the command, the restoretk version). The models in
 ``restoretk/weights/`` are found by method name: ``mpr.safetensors`` serves the
 ``mpr`` method.
+
+Loading verifies the checksum, so a damaged file is refused in one line instead of
+restoring garbage; files written before checksums existed load unverified.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import tempfile
@@ -24,9 +29,29 @@ from safetensors.torch import load_file, safe_open, save_file
 from restoretk.errors import InputError
 from restoretk.learners.heads import Head, build_head
 
-__all__ = ["METADATA_KEY", "save_weights", "read_metadata", "load_weights", "shipped_weights", "weights_for"]
+__all__ = ["METADATA_KEY", "save_weights", "read_metadata", "load_weights", "shipped_weights", "weights_for", "tensor_checksum"]
 
 METADATA_KEY = "restoretk"
+
+
+def tensor_checksum(tensors: dict[str, torch.Tensor]) -> str:
+    """``sha256:HEX`` of the tensors' names, dtypes, shapes and bytes, in name order.
+
+    It depends only on the tensors, not on how the file lays them out.
+
+    Examples
+    --------
+    >>> tensor_checksum({"w": torch.zeros(2)}) == tensor_checksum({"w": torch.zeros(2)})
+    True
+    >>> tensor_checksum({"w": torch.zeros(2)}) == tensor_checksum({"w": torch.ones(2)})
+    False
+    """
+    digest = hashlib.sha256()
+    for name in sorted(tensors):
+        tensor = tensors[name].detach().cpu().contiguous()
+        digest.update(f"{name}:{tensor.dtype}:{tuple(tensor.shape)};".encode())
+        digest.update(tensor.reshape(-1).view(torch.uint8).numpy().tobytes())
+    return f"sha256:{digest.hexdigest()}"
 
 
 def save_weights(head: Head, path: str | os.PathLike[str], **metadata: Any) -> Path:
@@ -59,6 +84,7 @@ def save_weights(head: Head, path: str | os.PathLike[str], **metadata: Any) -> P
         "architecture": head.architecture,
         "parameters": sum(p.numel() for p in head.parameters()),
         **metadata,
+        "checksum": tensor_checksum(tensors),
         "restoretk": __version__,
     }
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".safetensors")
@@ -84,22 +110,49 @@ def read_metadata(path: str | os.PathLike[str]) -> dict[str, Any]:
         raise InputError(f"{path} is not a safetensors file ({error})", "pass a file written by 'restoretk train'") from None
     if text is None:
         raise InputError(f"{path} has no restoretk metadata", "pass a file written by 'restoretk train'")
-    return json.loads(text)
+    try:
+        metadata = json.loads(text)
+    except json.JSONDecodeError:
+        metadata = None
+    if not isinstance(metadata, dict) or not isinstance(metadata.get("architecture"), dict):
+        raise InputError(f"{path} has damaged restoretk metadata", "pass a file written by 'restoretk train'")
+    return metadata
 
 
 def load_weights(path: str | os.PathLike[str], device: torch.device | str = "cpu") -> Head:
-    """The head stored in ``path``, on ``device``, in evaluation mode; ``.metadata`` holds its metadata."""
+    """The head stored in ``path``, on ``device``, in evaluation mode; ``.metadata`` holds its metadata.
+
+    Raises
+    ------
+    InputError
+        If the file is not a restoretk weights file, its tensors do not match their
+        checksum, or they do not fit the architecture its metadata describes.
+    """
     metadata = read_metadata(path)
     arch = metadata["architecture"]
-    head = build_head(
-        arch["head"],
-        arch["body"],
-        arch["body_options"],
-        channels=arch["channels"],
-        scale=arch["scale"],
-        strength=arch["strength"],
-    )
-    head.load_state_dict(load_file(str(path)))
+    hint = "train it again, or restore the file from the package or your backup"
+    try:
+        head = build_head(
+            arch["head"],
+            arch["body"],
+            arch["body_options"],
+            channels=arch["channels"],
+            scale=arch["scale"],
+            strength=arch["strength"],
+        )
+    except (KeyError, TypeError, ValueError) as error:  # RestoreError is a ValueError
+        raise InputError(f"{path} describes an architecture restoretk cannot build ({error})", hint) from None
+    try:
+        tensors = load_file(str(path))
+    except (SafetensorError, OSError) as error:
+        raise InputError(f"cannot read the tensors of {path} ({error})", hint) from None
+    if "checksum" in metadata and tensor_checksum(tensors) != metadata["checksum"]:
+        raise InputError(f"the tensors of {path} do not match their checksum: the file is damaged", hint)
+    try:
+        head.load_state_dict(tensors)
+    except RuntimeError as error:
+        first = str(error).splitlines()[1].strip() if len(str(error).splitlines()) > 1 else str(error)
+        raise InputError(f"the tensors of {path} do not fit its {arch['head']!r} architecture ({first})", hint) from None
     head.metadata = metadata
     return head.to(device).eval()
 

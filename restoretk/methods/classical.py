@@ -9,15 +9,17 @@ inverse from :mod:`restoretk.operators`, crop; the Wiener core they build on is
 from __future__ import annotations
 
 import functools
+from typing import Annotated
 
 import numpy as np
 
 from restoretk.boundary import extend, is_periodic
 from restoretk.errors import RestoreError
-from restoretk.methods.registry import Degradation, register_method
+from restoretk.methods.registry import Degradation, Range, register_method
 from restoretk.operators import Convolution, FourierMultiplier
 from restoretk.operators.spatial import convolve_valid, convolve_valid_adjoint
 from restoretk.operators.transfer import finite_difference_power
+from restoretk.progress import steps
 from restoretk.solvers.wiener import (
     QUANTISATION_NOISE,
     WIENER_STRENGTH,
@@ -28,6 +30,11 @@ from restoretk.solvers.wiener import (
 )
 
 __all__ = ["fourier_restore", "wiener", "pinv", "tikhonov", "richardson_lucy"]
+
+#: Bounds of the options: regularisation weights are positive; Richardson–Lucy stops at
+#: 10 000 iterations (its estimate stops changing long before).
+POSITIVE = Range(0, low_open=True)
+MAX_ITERATIONS = 10_000
 
 def fourier_restore(
     image: np.ndarray,
@@ -88,7 +95,11 @@ def _inverse_gradient_power(shape: tuple[int, int]) -> FourierMultiplier:
     summary="Wiener filter with a natural-image (1/f²) prior; ε from the noise level (default)",
 )
 def wiener(
-    image: np.ndarray, degradation: Degradation, *, boundary: str = "auto", strength: float = WIENER_STRENGTH
+    image: np.ndarray,
+    degradation: Degradation,
+    *,
+    boundary: str = "auto",
+    strength: Annotated[float, POSITIVE] = WIENER_STRENGTH,
 ) -> np.ndarray:
     """Linear MMSE estimate under a natural-image power spectrum, regularisation from the noise.
 
@@ -99,7 +110,9 @@ def wiener(
 
 
 @register_method("pinv", tasks={"deblur", "upscale"}, summary="exact Moore–Penrose pseudo-inverse A⁺ (no regularisation)")
-def pinv(image: np.ndarray, degradation: Degradation, *, boundary: str = "auto", rtol: float = 1e-3) -> np.ndarray:
+def pinv(
+    image: np.ndarray, degradation: Degradation, *, boundary: str = "auto", rtol: Annotated[float, Range(0, 1, low_open=True)] = 1e-3
+) -> np.ndarray:
     """``A⁺ y``: singular values below ``rtol`` × the largest are treated as the null space."""
     return fourier_restore(image, degradation, boundary=boundary, eps=0.0, rtol=rtol)
 
@@ -108,7 +121,7 @@ def pinv(image: np.ndarray, degradation: Degradation, *, boundary: str = "auto",
     "tikhonov", tasks={"deblur", "upscale"}, summary="Tikhonov with a gradient (Laplacian) regulariser, λ from the noise"
 )
 def tikhonov(
-    image: np.ndarray, degradation: Degradation, *, boundary: str = "auto", lam: float | None = None
+    image: np.ndarray, degradation: Degradation, *, boundary: str = "auto", lam: Annotated[float, POSITIVE] | None = None
 ) -> np.ndarray:
     """``argmin ||A x − y||² + λ ||∇x||²``; ``lam`` defaults to ``200 σ²`` (at least 1e-4)."""
     if lam is None:
@@ -118,7 +131,7 @@ def tikhonov(
 
 @register_method("richardson-lucy", tasks={"deblur"}, summary="Richardson–Lucy (Poisson ML), border-aware")
 def richardson_lucy(
-    image: np.ndarray, degradation: Degradation, *, boundary: str = "auto", iterations: int = 20
+    image: np.ndarray, degradation: Degradation, *, boundary: str = "auto", iterations: Annotated[int, Range(1, MAX_ITERATIONS)] = 20
 ) -> np.ndarray:
     """Richardson–Lucy iterations ``x ← x / Hᵀ1 · Hᵀ(y / H x)``.
 
@@ -143,7 +156,7 @@ def richardson_lucy(
     seen = norm > 1e-3 * norm.max()
     norm = np.where(seen, norm, 1.0)
     estimate = np.where(seen, adjoint(observed) / norm, observed.mean())  # a smooth start of the right size
-    for _ in range(iterations):
+    for _ in steps(range(iterations), iterations, "richardson-lucy", "it"):
         ratio = adjoint(observed / np.maximum(forward(estimate), 1e-6)) / norm
         estimate = np.where(seen, estimate * ratio, estimate)
     if estimate.shape != image.shape:  # valid model: crop the frame out of the extended estimate

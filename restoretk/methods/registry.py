@@ -5,23 +5,62 @@ known :class:`Degradation` and returns ``(C, rows * scale, cols * scale)``. A ne
 method is one decorated function::
 
     @register_method("my-method", tasks={"deblur"}, summary="what it does")
-    def my_method(image, degradation, *, boundary="auto", strength=1.0):
+    def my_method(image, degradation, *, boundary="auto", strength: Annotated[float, Range(0, low_open=True)] = 1.0):
         ...
+
+Its keyword-only parameters are its options, and their annotations type them:
+:meth:`Method.check_options` parses text (``-O strength=2``) and checks values against
+``int``, ``float`` (finite), ``bool``, ``str``, ``Literal[...]``, ``X | None`` and a
+:class:`Range` given with ``Annotated``.
 """
 
 from __future__ import annotations
 
 import inspect
+import math
+import types
+import typing
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Any, Callable, Literal
 
 import numpy as np
 
 from restoretk.errors import RestoreError
 
-__all__ = ["Degradation", "Method", "register_method", "get_method", "list_methods", "TASKS"]
+__all__ = ["Degradation", "Method", "Range", "register_method", "get_method", "list_methods", "TASKS", "RESERVED_OPTIONS"]
 
 TASKS = ("deblur", "upscale", "denoise")
+
+#: Keyword-only parameters every caller sets itself rather than through options, with
+#: the command-line flag that sets them.
+RESERVED_OPTIONS = {"boundary": "--boundary"}
+
+
+@dataclass(frozen=True)
+class Range:
+    """Bounds of a numeric option: ``Annotated[int, Range(1, 10_000)]``.
+
+    Examples
+    --------
+    >>> Range(0, low_open=True).describe(), Range(1, 10).describe()
+    ('> 0', 'from 1 to 10')
+    """
+
+    low: float | None = None
+    high: float | None = None
+    low_open: bool = False
+
+    def holds(self, value: float) -> bool:
+        """Whether ``value`` lies within the bounds."""
+        above = self.low is None or (value > self.low if self.low_open else value >= self.low)
+        return above and (self.high is None or value <= self.high)
+
+    def describe(self) -> str:
+        """The bounds in words."""
+        if self.low is not None and self.high is not None and not self.low_open:
+            return f"from {self.low:g} to {self.high:g}"
+        parts = [] if self.low is None else [f"{'>' if self.low_open else '>='} {self.low:g}"]
+        return " and ".join(parts + ([] if self.high is None else [f"<= {self.high:g}"]))
 
 
 @dataclass(frozen=True)
@@ -60,6 +99,38 @@ class Method:
         """Whether it restores at upscaling factor ``scale`` (1: deblurring)."""
         return self.scales is None or scale in self.scales
 
+    def check_options(self, options: dict[str, Any]) -> dict[str, Any]:
+        """``options`` parsed (text) and checked against the annotations of the method's parameters.
+
+        Raises
+        ------
+        RestoreError
+            For an unknown or reserved name, or a value of the wrong type or out of range.
+
+        Examples
+        --------
+        >>> method = get_method("richardson-lucy", "deblur")
+        >>> method.check_options({"iterations": "30"})
+        {'iterations': 30}
+        >>> method.check_options({"iterations": "2.5"})
+        Traceback (most recent call last):
+        ...
+        restoretk.errors.RestoreError: option iterations='2.5' of method 'richardson-lucy' is not an integer from 1 to 10000; use e.g. -O iterations=20
+        """
+        hints = typing.get_type_hints(self.restore, include_extras=True)
+        defaults = {p.name: p.default for p in inspect.signature(self.restore).parameters.values()}
+        checked = {}
+        for name, value in options.items():
+            if name in RESERVED_OPTIONS:
+                raise RestoreError(
+                    f"{name} is not a method option", f"use {RESERVED_OPTIONS[name]} ({name}= in Python)"
+                )
+            if name not in self.options:
+                allowed = ", ".join(o for o in self.options if o not in RESERVED_OPTIONS) or "none"
+                raise RestoreError(f"method {self.name!r} has no option {name!r}", f"its options: {allowed}")
+            checked[name] = _typed(value, hints.get(name, Any), name, self.name, defaults[name])
+        return checked
+
 
 _METHODS: dict[str, Method] = {}
 
@@ -87,6 +158,73 @@ def register_method(
         return function
 
     return decorate
+
+
+def _typed(value: Any, annotation: Any, name: str, method: str, default: Any) -> Any:
+    """``value`` (or its text) as the type ``annotation`` describes, or a one-line error."""
+    kinds = typing.get_args(annotation) if typing.get_origin(annotation) in (typing.Union, types.UnionType) else (annotation,)
+    if type(None) in kinds and (value is None or (isinstance(value, str) and value.lower() == "none")):
+        return None
+    members = [_bounded(k) for k in kinds if k is not type(None)]
+    for kind, bounds in sorted(members, key=lambda member: member[0] is str):  # str last: it takes any text
+        try:
+            result = _as_kind(value, kind)
+        except (TypeError, ValueError, KeyError):
+            continue
+        if bounds is None or bounds.holds(result):
+            return result
+    wanted = " or ".join(_kind_name(kind) + ("" if bounds is None else f" {bounds.describe()}") for kind, bounds in members)
+    article = "" if wanted.startswith("one of") else "an " if wanted[0] in "aeiou" else "a "
+    low = next((b.low for _, b in members if b is not None and b.low is not None), None)
+    example = default if default not in (None, inspect.Parameter.empty) else "none" if low is None else f"{low:g}"
+    raise RestoreError(f"option {name}={value!r} of method {method!r} is not {article}{wanted}", f"use e.g. -O {name}={example}")
+
+
+def _bounded(kind: Any) -> tuple[Any, Range | None]:
+    """An annotation without ``Annotated``, and the :class:`Range` it carried."""
+    if typing.get_origin(kind) is not typing.Annotated:
+        return kind, None
+    base, *extras = typing.get_args(kind)
+    return base, next((e for e in extras if isinstance(e, Range)), None)
+
+
+def _as_kind(value: Any, kind: Any) -> Any:
+    """``value`` converted to one member of an annotation; TypeError or ValueError when it is not one."""
+    if typing.get_origin(kind) is Literal:
+        if value in typing.get_args(kind):
+            return value
+        raise ValueError(value)
+    if kind is Any:
+        return value
+    if kind is bool:
+        if isinstance(value, bool):
+            return value
+        return {"true": True, "yes": True, "1": True, "false": False, "no": False, "0": False}[str(value).lower()]
+    if isinstance(value, bool):
+        raise TypeError(value)
+    if kind is int:
+        number = float(value) if isinstance(value, str) else value
+        if isinstance(number, (int, float)) and float(number).is_integer():
+            return int(number)
+        raise ValueError(value)
+    if kind is float:
+        if not isinstance(value, (str, int, float)):
+            raise TypeError(value)
+        number = float(value)
+        if not math.isfinite(number):
+            raise ValueError(value)
+        return number
+    if kind is str:
+        if isinstance(value, str):
+            return value
+        raise TypeError(value)
+    raise TypeError(kind)
+
+
+def _kind_name(kind: Any) -> str:
+    if typing.get_origin(kind) is Literal:
+        return "one of " + ", ".join(map(str, typing.get_args(kind)))
+    return {int: "integer", float: "finite number", bool: "true or false", str: "text"}.get(kind, str(kind))
 
 
 def list_methods(task: str | None = None) -> list[Method]:

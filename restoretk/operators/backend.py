@@ -8,8 +8,8 @@ leading axes are a batch.
 NumPy arrays are transformed by the engine named in ``RESTORETK_FFT``: ``torch``
 (default: Torch's MKL-backed real FFT on a zero-copy view, about three times faster
 than SciPy's pocketfft on the 2-core reference machine, see
-``benchmarks/bench_fft.py``) or ``scipy`` (``scipy.fft`` with worker threads). Both
-keep float32 in float32.
+``benchmarks/bench_fft.py``) or ``scipy`` (``scipy.fft``). Both keep float32 in float32.
+Either runs a small transform on one thread (:mod:`restoretk.threads`).
 """
 
 from __future__ import annotations
@@ -21,10 +21,13 @@ import numpy as np
 import scipy.fft
 import torch
 
+from restoretk.threads import SMALL_JOB, one_thread
+
 __all__ = ["Transfer", "is_torch", "rfft2", "irfft2", "zeros", "float_dtype_of", "FFT_ENGINES", "fft_engine"]
 
-#: Worker threads for SciPy's FFT (-1: all cores).
-FFT_WORKERS = -1
+def _workers(x: np.ndarray) -> int:
+    """SciPy FFT worker threads: one for a small job (see :mod:`restoretk.threads`), else all cores."""
+    return 1 if x.size < SMALL_JOB else -1
 
 FFT_ENGINES = ("torch", "scipy")
 
@@ -56,8 +59,9 @@ def rfft2(x: Any) -> Any:
     if is_torch(x):
         return torch.fft.rfft2(x)
     if fft_engine() == "torch":
-        return torch.fft.rfft2(_tensor_view(x)).numpy()
-    return scipy.fft.rfft2(x, workers=FFT_WORKERS)
+        with one_thread(x.size):
+            return torch.fft.rfft2(_tensor_view(x)).numpy()
+    return scipy.fft.rfft2(x, workers=_workers(x))
 
 
 def irfft2(spectrum: Any, shape: tuple[int, int], *, overwrite: bool = False) -> Any:
@@ -73,8 +77,9 @@ def irfft2(spectrum: Any, shape: tuple[int, int], *, overwrite: bool = False) ->
             return torch.fft.irfft(spectrum, n=shape[-1], dim=-1)
         return torch.fft.irfft2(spectrum, s=shape)
     if fft_engine() == "torch":
-        return irfft2(_tensor_view(spectrum), shape, overwrite=overwrite).numpy()
-    return scipy.fft.irfft2(spectrum, s=shape, workers=FFT_WORKERS, overwrite_x=overwrite)
+        with one_thread(spectrum.size):
+            return irfft2(_tensor_view(spectrum), shape, overwrite=overwrite).numpy()
+    return scipy.fft.irfft2(spectrum, s=shape, workers=_workers(spectrum), overwrite_x=overwrite)
 
 
 def _tensor_view(x: np.ndarray) -> torch.Tensor:

@@ -3,7 +3,7 @@
 For each shipped model, the first N photos of BSDS500 val (selection only: no model
 trains on the photos' scores) go through the model's bench scenarios in float32 and in
 bf16 autocast (channels-last). The mean PSNR change and the timings are written to
-``restoretk/weights/precision.json`` with the digest of the weights measured, which
+``restoretk/weights/precision.json`` with the checksum of the weights measured, which
 ``precision="auto"`` reads: bf16 is used for a model only where the change is at most
 ``BF16_TOLERANCE_DB`` (0.02 dB) on every scenario.
 
@@ -22,12 +22,13 @@ import torch
 
 from restoretk.bench.scenarios import get_scenario
 from restoretk.data import bsds500
-from restoretk.learners.methods import BF16_TOLERANCE_DB, MEASURED_PRECISION, _model, learned_restore, tensor_digest
+from restoretk.learners.methods import BF16_TOLERANCE_DB, MEASURED_PRECISION, _model, learned_restore
+from restoretk.learners.weights import tensor_checksum
 from restoretk.learners.precision import native_bf16
 from restoretk.learners.weights import shipped_weights
 from restoretk.metrics import score
 
-SCENARIOS = {"deblur": ("deblur-gauss2", "deblur-motion"), "sr": ("sr4-bicubic",)}
+SCENARIOS = {"deblur": ("deblur-gauss2", "deblur-motion"), "sr": ("sr4-bicubic",), "denoise": ("denoise-25",)}
 
 
 def measure(name: str, path, images: list[tuple[str, np.ndarray]]) -> dict:
@@ -56,7 +57,7 @@ def measure(name: str, path, images: list[tuple[str, np.ndarray]]) -> dict:
         print(f"{name:13s} {scenario_name:14s} fp32 {rows[scenario_name]['fp32_psnr_db']:.3f} dB, bf16 {change:+.4f} dB; "
               f"{rows[scenario_name]['fp32_seconds']:.3f} s -> {rows[scenario_name]['bf16_seconds']:.3f} s")
     worst = max((row["bf16_psnr_change_db"] for row in rows.values()), key=abs)
-    return {"digest": tensor_digest(model), "images": len(images), "bf16_psnr_change_db": worst, "scenarios": rows}
+    return {"checksum": tensor_checksum(model.state_dict()), "images": len(images), "bf16_psnr_change_db": worst, "scenarios": rows}
 
 
 if __name__ == "__main__":

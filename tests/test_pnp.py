@@ -93,10 +93,10 @@ def test_denoisers_are_registered_once_and_looked_up_by_name(monkeypatch):
     "options, match",
     [
         ({"prior": "bm4d"}, "unknown denoiser 'bm4d'"),
-        ({"form": "admm"}, "unknown plug-and-play form 'admm'; use one of: hqs, null-space"),
-        ({"lam": float("nan")}, "lam=nan is not a positive number"),
-        ({"iterations": 0}, "iterations=0 must be at least 1"),
-        ({"sigma_start": -1.0}, "sigma_start=-1.0 is not a positive number"),
+        ({"form": "admm"}, "form='admm' of method 'pnp' is not one of hqs, null-space"),
+        ({"lam": float("nan")}, "lam=nan of method 'pnp' is not a finite number > 0"),
+        ({"iterations": 0}, "iterations=0 of method 'pnp' is not an integer from 1 to 1000"),
+        ({"sigma_start": -1.0}, "sigma_start=-1.0 of method 'pnp' is not a finite number > 0"),
     ],
 )
 def test_bad_pnp_options_are_one_line_errors(options, match):

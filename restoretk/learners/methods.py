@@ -14,7 +14,6 @@ and for a user's own weights, which nobody measured.
 from __future__ import annotations
 
 import functools
-import hashlib
 import json
 from pathlib import Path
 from typing import Annotated, Literal
@@ -27,13 +26,13 @@ from restoretk.errors import RestoreError
 from restoretk.learners.heads import HEADS, Head
 from restoretk.learners.inference import choose_device, restore_tiled
 from restoretk.learners.precision import PRECISIONS, resolve_precision
-from restoretk.learners.weights import load_weights, weights_for
+from restoretk.learners.weights import load_weights, tensor_checksum, weights_for
 from restoretk.methods import classical  # noqa: F401  (registered first: listings start with the classical methods)
 from restoretk.methods.registry import Degradation, Range, register_method
 from restoretk.solvers.denoisers import register_denoiser
 from restoretk.solvers.wiener import solver_extension
 
-__all__ = ["learned_restore", "inference_precision", "tensor_digest", "DEFAULT_TILE", "BF16_TOLERANCE_DB", "MEASURED_PRECISION"]
+__all__ = ["learned_restore", "inference_precision", "DEFAULT_TILE", "BF16_TOLERANCE_DB", "MEASURED_PRECISION"]
 
 #: Tile side in input pixels: large photos are restored in pieces this big.
 DEFAULT_TILE = {"deblur": 512, "sr": 256, "denoise": 512}
@@ -51,9 +50,9 @@ MEASURED_PRECISION = Path(__file__).resolve().parents[1] / "weights" / "precisio
 def inference_precision(model: Head, device: str, precision: str = "auto") -> torch.dtype | None:
     """The autocast dtype to run ``model`` with on ``device``; None: float32.
 
-    ``auto`` is bf16 only where it is native and was measured on these very weights
-    (the same :func:`tensor_digest`) to change PSNR by at most :data:`BF16_TOLERANCE_DB`;
-    an explicit choice is obeyed.
+    ``auto`` is bf16 only where it is native and was measured on these very weights (the
+    same :func:`restoretk.learners.weights.tensor_checksum`) to change PSNR by at most
+    :data:`BF16_TOLERANCE_DB`; an explicit choice is obeyed.
 
     Examples
     --------
@@ -64,31 +63,17 @@ def inference_precision(model: Head, device: str, precision: str = "auto") -> to
     if precision != "auto":
         return resolve_precision(precision, device)
     measured = json.loads(MEASURED_PRECISION.read_text()) if MEASURED_PRECISION.is_file() else {}
-    digest = model.__dict__.get("_digest") or model.__dict__.setdefault("_digest", tensor_digest(model))
+    if "_checksum" not in model.__dict__:  # the model is cached, and so is this
+        model.__dict__["_checksum"] = tensor_checksum(model.state_dict())
+    checksum = model.__dict__["_checksum"]
     entry = measured.get(model.architecture["head"], {})
-    safe = entry.get("digest") == digest and abs(entry.get("bf16_psnr_change_db", 1.0)) <= BF16_TOLERANCE_DB
+    safe = entry.get("checksum") == checksum and abs(entry.get("bf16_psnr_change_db", 1.0)) <= BF16_TOLERANCE_DB
     return resolve_precision("auto", device) if safe else None
 
 
 @functools.lru_cache(maxsize=4)
 def _model(path: str, modified: float, device: str) -> Head:
     return load_weights(path, device)
-
-
-def tensor_digest(model: Head) -> str:
-    """SHA-256 of the model's tensors (names and values): which weights a measurement was made on.
-
-    Examples
-    --------
-    >>> from restoretk.learners.heads import build_head
-    >>> len(tensor_digest(build_head("mpr", "resnet", {"base_filter": 4, "num_residuals": 1})))
-    64
-    """
-    digest = hashlib.sha256()
-    for name, tensor in sorted(model.state_dict().items()):
-        digest.update(name.encode())
-        digest.update(tensor.detach().cpu().contiguous().numpy().tobytes())
-    return digest.hexdigest()
 
 
 def learned_restore(

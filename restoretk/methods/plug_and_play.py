@@ -8,10 +8,11 @@ The prior is restoretk's own learned denoiser by default; any registered denoise
 from __future__ import annotations
 
 import sys
+from typing import Annotated, Literal
 
 import numpy as np
 
-from restoretk.methods.registry import Degradation, register_method
+from restoretk.methods.registry import Degradation, Range, register_method
 from restoretk.solvers.denoisers import get_denoiser
 from restoretk.solvers.pnp import DPIR_LAMBDA, DPIR_SIGMA_START, plug_and_play
 
@@ -28,11 +29,11 @@ def pnp(
     degradation: Degradation,
     *,
     boundary: str = "auto",
-    iterations: int = 8,
-    sigma_start: float = DPIR_SIGMA_START,
-    lam: float = DPIR_LAMBDA,
+    iterations: Annotated[int, Range(1, 1000)] = 8,
+    sigma_start: Annotated[float, Range(0, 1, low_open=True)] = DPIR_SIGMA_START,
+    lam: Annotated[float, Range(0, low_open=True)] = DPIR_LAMBDA,
     prior: str = "restoretk",
-    form: str = "hqs",
+    form: Literal["hqs", "null-space"] = "hqs",
 ) -> np.ndarray:
     """``iterations`` data and prior steps; ``prior`` names the denoiser, ``form`` is ``hqs`` or ``null-space``."""
     denoiser = get_denoiser(prior)

@@ -7,6 +7,8 @@ BSDS500 or shipped weights.
 from __future__ import annotations
 
 import csv
+import subprocess
+import sys
 import signal
 
 import cv2
@@ -538,3 +540,33 @@ def test_the_denoiser_is_told_the_noise_level():
     assert quiet.shape == y.shape and np.abs(quiet - loud).max() > 1e-3
     # the body starts at zero: an untrained denoiser returns its input
     np.testing.assert_allclose(build_head("denoiser", "resnet", TINY).restore(y, Degradation(np.ones((1, 1)), 1, 0.1)), y)
+
+
+# -- several ranks -----------------------------------------------------------------------------
+
+
+def test_two_gloo_ranks_train_what_one_process_trains_with_the_same_batch(tmp_path, photos):
+    one = Trainer(tiny_run(tmp_path / "one", photos, epochs=1))
+    assert one.fit()
+    arguments = [
+        "--out", str(tmp_path / "two"), "--body", "resnet", "--base-filter", "4", "--num-residuals", "1",
+        "--epochs", "1", "--steps-per-epoch", "3", "--batch-size", "2", "--patch", "16", "--data", str(photos),
+        "--val-images", "2", "--seed", "5", "--threads", "1", "--workers", "0", "--precision", "fp32", "--nproc", "2",
+    ]  # fmt: skip
+    done = subprocess.run(
+        [sys.executable, "-m", "restoretk", "train", *arguments], capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    a, b = (load_weights(tmp_path / run / "model.safetensors").state_dict() for run in ("one", "two"))
+    worst = max(float((a[k] - b[k]).abs().max()) for k in a)
+    assert worst < 1e-4, worst  # float rounding: gradients are summed in another order
+    assert "2 ranks (DDP)" in read_metadata(tmp_path / "two" / "model.safetensors")["hardware"]
+    rows_one, rows_two = read_rows(tmp_path / "one" / "metrics.csv"), read_rows(tmp_path / "two" / "metrics.csv")
+    assert float(rows_one[0]["val_psnr"]) == pytest.approx(float(rows_two[0]["val_psnr"]), abs=1e-3)
+    assert float(rows_one[0]["train_loss"]) == pytest.approx(float(rows_two[0]["train_loss"]), rel=1e-4)
+
+
+def test_nproc_is_not_passed_on_to_the_ranks():
+    from restoretk.learners.command import _without_nproc
+
+    assert _without_nproc(["--nproc", "2", "--epochs", "3", "--nproc=4"]) == ["--epochs", "3"]

@@ -20,6 +20,7 @@ from torch.utils.data import DataLoader, Dataset
 
 from restoretk.learners.degradations import PairSampler
 from restoretk.learners.heads import Head, Problem
+from restoretk.solvers.wiener import solver_extension
 
 __all__ = ["TrainingBatches", "batches"]
 
@@ -36,8 +37,9 @@ class TrainingBatches(Dataset):
     batch_size : int
         Pairs per batch.
     shard : tuple of int
-        ``(rank, ranks)``: this process makes only its share ``rank`` of each batch's
-        pairs (the pairs of one batch are split in ``ranks`` contiguous parts).
+        ``(rank, ranks)``: this process prepares only its share ``rank`` of each batch
+        (the pairs of one batch are split in ``ranks`` contiguous parts), on the grid the
+        whole batch would have, so that the ranks together compute what one process does.
 
     Examples
     --------
@@ -65,13 +67,15 @@ class TrainingBatches(Dataset):
         return 2**62  # batches are made on demand; a run asks for the ones it needs
 
     def __getitem__(self, index: int) -> tuple[Problem, torch.Tensor]:
-        start = index * self.batch_size + self.first
-        pairs = [self.sampler.pair(start + k) for k in range(self.share)]
+        pairs = [self.sampler.pair(index * self.batch_size + k) for k in range(self.batch_size)]
+        # every share on the grid of the whole batch (its widest extension), as one process has it
+        margin = max(solver_extension(p.degradation).margin for p in pairs)
+        mine = pairs[self.first : self.first + self.share]
         with torch.no_grad():
             problem = self.head.prepare(
-                [p.observation for p in pairs], [p.degradation for p in pairs], boundary="reflect"
+                [p.observation for p in mine], [p.degradation for p in mine], boundary="reflect", margin=margin
             )
-        return problem, torch.from_numpy(np.stack([p.target for p in pairs]))
+        return problem, torch.from_numpy(np.stack([p.target for p in mine]))
 
 
 def _worker_setup(worker: int) -> None:

@@ -5,6 +5,7 @@ Only typer is imported here; Torch and the trainer load when a command runs.
 
 from __future__ import annotations
 
+import os
 import shlex
 import sys
 from pathlib import Path
@@ -61,6 +62,9 @@ def train(
         None, "--workers", help="Processes preparing batches while the network trains (default: 1 if a core is spare; 0: in turn)."
     ),
     resume: bool = typer.Option(False, "--resume", help="Continue the run in --out where it stopped (its settings are kept)."),
+    nproc: int = typer.Option(
+        1, "--nproc", help="Train on N processes (DistributedDataParallel under torchrun: gloo on CPUs, NCCL on GPUs)."
+    ),
 ) -> None:
     """Train a learned restorer on BSDS500 with on-the-fly degradations; Ctrl-C saves, --resume continues."""
     from restoretk.cli import _parse_options, _user_errors
@@ -72,6 +76,10 @@ def train(
         for flag, value in (("--epochs", epochs), ("--steps-per-epoch", steps_per_epoch), ("--batch-size", batch_size), ("--patch", patch)):
             if value is not None and value < 1:
                 raise RestoreError(f"{flag} {value} is not a positive number", f"use e.g. {flag} {10 if flag == '--epochs' else 8}")
+        if nproc != 1 and "WORLD_SIZE" not in os.environ:
+            from restoretk.learners.distributed import launch
+
+            raise typer.Exit(launch(nproc, _without_nproc(sys.argv[sys.argv.index("train") + 1 :])))
         command = shlex.join(["restoretk", *sys.argv[1:]])
         if resume:
             trainer = Trainer.resume(out, epochs=epochs, command=command)
@@ -95,6 +103,19 @@ def train(
             typer.echo(f"interrupted; checkpoint saved in {out} (continue with --resume)", err=True)
             raise typer.Exit(130)
         typer.echo(f"weights: {out / 'model.safetensors'}", err=True)
+
+
+def _without_nproc(arguments: List[str]) -> List[str]:
+    """The command line minus ``--nproc N`` (torchrun's ranks must not launch again)."""
+    kept, skip = [], False
+    for argument in arguments:
+        if skip:
+            skip = False
+        elif argument == "--nproc":
+            skip = True
+        elif not argument.startswith("--nproc="):
+            kept.append(argument)
+    return kept
 
 
 def models(

@@ -221,6 +221,7 @@ class Head(nn.Module):
         boundary: str = "reflect",
         eps: float | None = None,
         device: torch.device | str = "cpu",
+        margin: int = 0,
     ) -> Problem:
         """Extend ``(C, h, w)`` observations of one size and compute what the head needs.
 
@@ -236,6 +237,9 @@ class Head(nn.Module):
             Regularisation for every observation (default: :meth:`regularisation` of each).
         device : torch.device or str
             Where the tensors go.
+        margin : int
+            Extend by at least this much (observed pixels), beyond what the PSFs need: a
+            share of a batch is prepared on the grid of the whole batch.
         """
         for degradation in degradations:
             if degradation.scale != self.scale:
@@ -244,7 +248,7 @@ class Head(nn.Module):
                     f"use --scale {self.scale}, or train a model for scale {degradation.scale}",
                 )
         plans = [solver_extension(d) for d in degradations]
-        margin = max(plan.margin for plan in plans)
+        margin = max(margin, *(plan.margin for plan in plans))
         extensions = [
             extend(np.asarray(o, dtype=np.float32), margin, boundary, fade=plan.fade)
             for o, plan in zip(observations, plans)

@@ -56,6 +56,7 @@ from restoretk.data import bsds500
 from restoretk.errors import RestoreError
 from restoretk.learners.batches import TrainingBatches, batches
 from restoretk.learners.bodies import body_options
+from restoretk.learners.distributed import join
 from restoretk.learners.degradations import DEGRADATIONS, PairSampler, validation_pairs
 from restoretk.learners.heads import HEADS, Head, Problem, build_head
 from restoretk.learners.inference import choose_device
@@ -206,6 +207,7 @@ class Trainer:
             torch.set_num_threads(config.threads)
             numba.set_num_threads(config.threads)
         self.device = choose_device(config.device)
+        self.ranks = join(self.device)  # rank 0 of 1 unless started by torchrun
         torch.manual_seed(config.seed)
         self.model = build_head(config.head, config.body, config.body_options)
         # the runs the --init weights came from, oldest first
@@ -214,6 +216,10 @@ class Trainer:
         self.precision = resolve_precision(config.precision, self.device)
         self.model.set_precision(self.precision, channels_last=config.channels_last)
         self.workers = _default_workers() if config.workers is None else config.workers
+        # what trains: the head itself, or under torchrun its DistributedDataParallel wrapper
+        self.network: nn.Module = self.model
+        if self.ranks.count > 1:
+            self.network = nn.parallel.DistributedDataParallel(self.model)
         self.optimizer = OPTIMIZERS[config.optimizer](self.model.parameters(), config)
         self.scheduler = torch.optim.lr_scheduler.LambdaLR(self.optimizer, self._learning_rate_factor)
         self.loss = LOSSES[config.loss]
@@ -221,7 +227,14 @@ class Trainer:
         train, validation, self.data_description = _photo_splits(config)
         self.train_count = len(train)
         self.sampler = PairSampler(train, degradations, config.patch, config.seed, config.psf_error)
-        self.batches = TrainingBatches(self.sampler, self.model, config.batch_size)
+        if config.batch_size % self.ranks.count:
+            raise RestoreError(
+                f"a batch of {config.batch_size} does not split into {self.ranks.count} equal shares",
+                f"use a --batch-size that is a multiple of {self.ranks.count}",
+            )
+        self.batches = TrainingBatches(
+            self.sampler, self.model, config.batch_size, shard=(self.ranks.rank, self.ranks.count)
+        )
         self.val_pairs = validation_pairs(validation, degradations, VALIDATION_SEED)
         self.epoch = 0  # epochs completed
         self.step = 0  # steps completed in the current epoch
@@ -244,8 +257,9 @@ class Trainer:
     def fit(self) -> bool:
         """Train until ``config.epochs``; False when interrupted (Ctrl-C) after saving a checkpoint."""
         config = self.config
-        self.out.mkdir(parents=True, exist_ok=True)
-        _write_atomic(self.out / "config.json", json.dumps(asdict(config), indent=2) + "\n")
+        if self.ranks.main:
+            self.out.mkdir(parents=True, exist_ok=True)
+            _write_atomic(self.out / "config.json", json.dumps(asdict(config), indent=2) + "\n")
         per_epoch = config.steps_per_epoch
         stream = batches(self.batches, self.epoch * per_epoch + self.step, config.epochs * per_epoch, self.workers)
         with self._interruptible():
@@ -258,6 +272,7 @@ class Trainer:
                     file=sys.stderr,
                     mininterval=0.5 if sys.stderr.isatty() else 60,
                     leave=sys.stderr.isatty(),
+                    disable=not self.ranks.main,
                 )
                 with bar:
                     while self.step < config.steps_per_epoch:
@@ -266,17 +281,17 @@ class Trainer:
                         self.elapsed += time.perf_counter() - started
                         bar.update()
                         bar.set_postfix(loss=f"{self.sums[0] / self.sums[3]:.4g}", refresh=False)
-                        if self._stop:
+                        if self.ranks.any(self._stop):  # every rank stops after the same step
                             self.save_checkpoint()
                             return False
                 self._end_epoch()
         return True
 
     def _train_step(self, problem: Problem, target: torch.Tensor) -> None:
-        self.model.train()
+        self.network.train()
         problem = problem.to(self.device)
         target = target.to(self.device)
-        restored = self.model(problem)
+        restored = self.network(problem)
         loss = self.loss(restored, target)
         if not torch.isfinite(loss):
             raise RestoreError(
@@ -301,23 +316,26 @@ class Trainer:
 
     def _end_epoch(self) -> None:
         started = time.perf_counter()
-        val = self.validate()
+        val = self.ranks.share(self.validate() if self.ranks.main else None)
         self.elapsed += time.perf_counter() - started
-        count = self.sums[3]
+        sums = self.ranks.sum(self.sums)
+        count = sums[3]
         self.epoch += 1
         row = {
             "epoch": self.epoch,
             "steps": self.epoch * self.config.steps_per_epoch,
             "lr": self.optimizer.param_groups[0]["lr"],
-            "train_loss": float(self.sums[0] / count),
-            "train_psnr": float(self.sums[1] / count),
-            "train_ssim": float(self.sums[2] / count),
+            "train_loss": float(sums[0] / count),
+            "train_psnr": float(sums[1] / count),
+            "train_ssim": float(sums[2] / count),
             **{f"val_{k}": v for k, v in val.items()},
             "seconds": round(self.elapsed, 1),
         }
         self.history.append(row)
         self.step, self.sums = 0, np.zeros(4)
         self.save_checkpoint()
+        if not self.ranks.main:
+            return
         self._write_metrics()
         self.export(self.out / "model.safetensors")
         if row["val_psnr"] >= max(r["val_psnr"] for r in self.history):
@@ -348,7 +366,11 @@ class Trainer:
     # -- files ------------------------------------------------------------------------------
 
     def save_checkpoint(self) -> Path:
-        """Write everything needed to continue exactly here to ``checkpoint.pt``."""
+        """Write everything needed to continue exactly here to ``checkpoint.pt`` (rank 0; every rank calls it)."""
+        sums = self.ranks.sum(self.sums)  # the epoch's running totals over all ranks
+        path = self.out / CHECKPOINT
+        if not self.ranks.main:
+            return path
         state = {
             "config": asdict(self.config),
             "model": self.model.state_dict(),
@@ -359,11 +381,10 @@ class Trainer:
             "cuda_rng": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
             "epoch": self.epoch,
             "step": self.step,
-            "sums": self.sums.tolist(),
+            "sums": sums.tolist(),
             "history": self.history,
             "elapsed": self.elapsed,
         }
-        path = self.out / CHECKPOINT
         handle, temporary = tempfile.mkstemp(dir=self.out, prefix=".checkpoint.")
         os.close(handle)
         try:
@@ -399,7 +420,8 @@ class Trainer:
         if state["cuda_rng"] and torch.cuda.is_available():
             torch.cuda.set_rng_state_all(state["cuda_rng"])
         trainer.epoch, trainer.step = state["epoch"], state["step"]
-        trainer.sums = np.array(state["sums"])
+        # the epoch's running totals were summed over the ranks: rank 0 carries them on
+        trainer.sums = np.array(state["sums"]) if trainer.ranks.main else np.zeros(4)
         trainer.history, trainer.elapsed = state["history"], state["elapsed"]
         return trainer
 
@@ -428,7 +450,7 @@ class Trainer:
             },
             command=self.command,
             training_seconds=round(self.elapsed),
-            hardware=_hardware(self.device, self.precision),
+            hardware=_hardware(self.device, self.precision, self.ranks.count),
             earlier=self.earlier,
         )
 
@@ -512,12 +534,13 @@ def _write_atomic(path: Path, text: str) -> None:
     os.replace(temporary, path)
 
 
-def _hardware(device: torch.device, precision: torch.dtype | None) -> str:
+def _hardware(device: torch.device, precision: torch.dtype | None, ranks: int) -> str:
     arithmetic = "float32" if precision is None else f"{str(precision).removeprefix('torch.')} autocast"
+    processes = f", {ranks} ranks (DDP)" if ranks > 1 else ""
     if device.type == "cuda":
-        return f"{torch.cuda.get_device_name(device)}, {arithmetic}"
+        return f"{torch.cuda.get_device_name(device)}{processes}, {arithmetic}"
     cpu = platform.processor() or platform.machine()
-    return f"{cpu}, {os.cpu_count()} cores, {torch.get_num_threads()} torch threads, {arithmetic}"
+    return f"{cpu}, {os.cpu_count()} cores, {torch.get_num_threads()} torch threads{processes}, {arithmetic}"
 
 
 def _default_workers() -> int:

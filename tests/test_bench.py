@@ -409,3 +409,25 @@ def test_bsd100_x4_bicubic_through_the_runner_matches_published():
     print(f"BSD100 x4 bicubic through the runner: {psnr} dB in {time.perf_counter() - start:.1f} s")
     assert n == "100"
     assert abs(float(psnr) - 25.96) <= 0.02
+
+
+def test_denoise_scenarios_run_on_the_cbsd68_photos_only(tmp_path):
+    folder = tmp_path / "val"
+    folder.mkdir()
+    rows, cols = np.mgrid[0:40, 0:48] / 40.0
+    for k, name in enumerate(("3096", "12084", "102061")):  # the last is in BSD100 but not in CBSD68
+        shading = 0.5 + 0.3 * np.sin(2 * np.pi * (rows * (k + 1) / 2 + cols / 3))
+        squares = ((np.floor(rows * 4) + np.floor(cols * 3 + k)) % 2) * 0.2
+        write_image(folder / f"{name}.png", np.clip(shading[..., None] * [1.0, 0.8, 0.6] + squares[..., None], 0, 1), bit_depth=8)
+    scenario = get_scenario("denoise-25")
+    assert len(scenario.images) == 67 and {"3096", "12084"} <= set(scenario.images) and "102061" not in scenario.images
+    case = scenario.case("3096", np.full((40, 48, 3), 0.5, np.float32))
+    assert case.degradation.noise == pytest.approx(25 / 255) and np.std(case.degraded - 0.5) == pytest.approx(25 / 255, rel=0.05)
+    out = tmp_path / "out"
+    result = bench("--data", folder, "-S", "denoise-25", "-m", "skimage-tv", "-m", "denoiser", "--workers", 1, "--out", out)
+    assert result.exit_code == 0, result.output
+    assert {r["image"] for r in _rows(out / "per_image.csv")} == {"3096", "12084"}
+    table = _table(out / "summary.csv")
+    assert table[("denoise-25", "denoiser")][0] == "2"
+    assert float(table[("denoise-25", "denoiser")][1]) > float(table[("denoise-25", "identity")][1]) + 5
+    assert "fewer than" not in (out / "summary.md").read_text()

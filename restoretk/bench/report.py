@@ -142,9 +142,10 @@ def summary_markdown(run: BenchRun, rows: list[SummaryRow], command: str | None 
             else:
                 first = failures[0]
                 notes.append(f"- {method}: failed on {len(failures)} image(s), e.g. {first.image}: {first.reason}")
-        partial = sorted({r.method for r in rows if r.scenario == scenario.name and r.n_images < len(run.images)})
+        expected = len([n for n in run.images if scenario.images is None or n in scenario.images])
+        partial = sorted({r.method for r in rows if r.scenario == scenario.name and r.n_images < expected})
         if partial and not notes:
-            notes.append(f"- fewer than {len(run.images)} images for: {', '.join(partial)}")
+            notes.append(f"- fewer than {expected} images for: {', '.join(partial)}")
         reused_here = sum(r.reused for r in rows if r.scenario == scenario.name)
         if reused_here:
             notes.append(f"- {reused_here} per-image results reused from an earlier run")

@@ -492,14 +492,16 @@ def run_bench(
     tasks: list[Task] = []
     for scenario in scenarios:
         names = [n for n in images.names if scenario.images is None or n in scenario.images]
-        for index, image in enumerate(names):
+        for index, image in enumerate(images.names):
+            if image not in names:
+                continue
             keys = {m: (dataset, scenario.name, scenario.version, m, image) for m in plan[scenario.name]}
             selected.extend(keys.values())
             missing = tuple(m for m, key in keys.items() if key not in existing)
             for m, key in keys.items():
                 if key in existing:
                     run.reused[(scenario.name, m)] = run.reused.get((scenario.name, m), 0) + 1
-            keep = figures and index == 0 and not isinstance(scenario, EstimationScenario)
+            keep = figures and image == names[0] and not isinstance(scenario, EstimationScenario)
             if missing or keep:
                 todo = tuple(plan[scenario.name]) if keep else missing
                 tasks.append(Task(scenario, str(images.folder), index, image, todo, keep))

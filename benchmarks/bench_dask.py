@@ -1,0 +1,87 @@
+"""Wall time of ``restoretk bench`` on Dask with 1 and 2 workers, and against another restoretk (the old pool).
+
+Runs the same bench command (BSDS500 val, first ``--limit`` images, two scenarios, five
+contenders, no figures) into a fresh folder each time, as a user types it, start-up
+included, interleaving the configurations and keeping the median of ``--repeats`` runs.
+With ``--old DIR`` (a checkout of an earlier restoretk) it also times that code under
+the same interpreter, with ``PYTHONPATH=DIR``; the rows of every configuration must agree
+(but their times), or the script says so.
+
+    git archive e89de2f | (mkdir -p /tmp/restoretk-old && tar -x -C /tmp/restoretk-old)
+    python benchmarks/bench_dask.py --old /tmp/restoretk-old --repeats 3
+
+Measured 2026-12-01 on the 2-core development machine (shared: load average 6 to 9 from
+other jobs), 24 images, median of 3 interleaved runs (e89de2f: the last commit with the
+home-made process pool):
+
+    see benchmarks/results/bench-dask.md
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+SCENARIOS = ("deblur-gauss2", "sr4-bicubic")
+METHODS = ("wiener", "tikhonov", "skimage-wiener", "bicubic", "opencv-bicubic")
+
+
+def bench_once(code: str | None, workers: int, data: str, limit: int) -> tuple[float, list[tuple[str, ...]]]:
+    """Seconds of one ``restoretk bench`` run (``code``: another restoretk on PYTHONPATH) and its rows but times."""
+    env = dict(os.environ)
+    if code is not None:
+        env["PYTHONPATH"] = code
+    with tempfile.TemporaryDirectory() as out:
+        command = [sys.executable, "-m", "restoretk", "bench", "--data", data, "--split", "val", "--limit", str(limit),
+                   "--workers", str(workers), "--no-figures", "--out", out]  # fmt: skip
+        for scenario in SCENARIOS:
+            command += ["--scenario", scenario]
+        for method in METHODS:
+            command += ["--method", method]
+        start = time.perf_counter()
+        subprocess.run(command, env=env, check=True, capture_output=True, cwd=tempfile.gettempdir())
+        seconds = time.perf_counter() - start
+        with open(Path(out) / "per_image.csv", newline="") as f:
+            rows = sorted(tuple(v for k, v in row.items() if k != "seconds") for row in csv.DictReader(f))
+    return seconds, rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--data", default=os.environ.get("RESTORETK_DATA", str(Path(__file__).resolve().parents[2] / "shared/data/BSDS500")))
+    parser.add_argument("--limit", type=int, default=24)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--old", help="a checkout of an earlier restoretk, timed with the same command")
+    args = parser.parse_args()
+    configs = [("dask", None, 1), ("dask", None, 2)]
+    if args.old:
+        configs += [("old", args.old, 1), ("old", args.old, 2)]
+    times: dict[tuple[str, int], list[float]] = {(name, j): [] for name, _, j in configs}
+    reference = None
+    for repeat in range(args.repeats):
+        for name, code, workers in configs:
+            seconds, rows = bench_once(code, workers, args.data, args.limit)
+            times[(name, workers)].append(seconds)
+            reference = reference or rows
+            same = "same rows" if rows == reference else "ROWS DIFFER"
+            print(f"run {repeat + 1}: {name} -j {workers}: {seconds:6.1f} s ({len(rows)} rows, {same})", flush=True)
+    print(f"\n{args.limit} images of val, {', '.join(SCENARIOS)}; {', '.join(METHODS)}; median of {args.repeats}")
+    median = {key: statistics.median(values) for key, values in times.items()}
+    for (name, workers), value in median.items():
+        line = f"{name:5s} -j {workers}: {value:6.1f} s"
+        if (name, 1) in median and workers != 1:
+            line += f"  (-j 1 / -j {workers}: {median[(name, 1)] / value:.2f})"
+        if name == "dask" and ("old", workers) in median:
+            line += f"  (dask / old: {value / median[('old', workers)]:.2f})"
+        print(line)
+
+
+if __name__ == "__main__":
+    main()

@@ -30,7 +30,7 @@ import time
 from pathlib import Path
 
 SCENARIOS = ("deblur-gauss2", "sr4-bicubic")
-METHODS = ("wiener", "tikhonov", "skimage-wiener", "bicubic", "opencv-bicubic")
+METHODS = ("wiener", "richardson-lucy", "skimage-wiener", "bicubic", "opencv-bicubic")
 
 
 def bench_once(code: str | None, workers: int, data: str, limit: int) -> tuple[float, list[tuple[str, ...]]]:
@@ -56,7 +56,7 @@ def bench_once(code: str | None, workers: int, data: str, limit: int) -> tuple[f
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", default=os.environ.get("RESTORETK_DATA", str(Path(__file__).resolve().parents[2] / "shared/data/BSDS500")))
-    parser.add_argument("--limit", type=int, default=24)
+    parser.add_argument("--limit", type=int, default=16)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--old", help="a checkout of an earlier restoretk, timed with the same command")
     args = parser.parse_args()

@@ -16,8 +16,8 @@ units are never merged into one.
 Every unit runs with one thread per numerical library (Torch, Numba, OpenCV, and BLAS and
 OpenMP through threadpoolctl), set in the thread that runs it (Numba's and OpenMP's
 settings are per thread), so that its numbers do not depend on the number of workers and
-a worker given N threads uses N cores. The workers of a LocalCluster also start with
-:data:`ONE_THREAD` in their environment, read by the libraries as they load.
+a worker given N threads uses N cores. The LocalCluster's settings that differ from
+Dask's defaults are :data:`LOCAL_CLUSTER`.
 """
 
 from __future__ import annotations
@@ -35,26 +35,22 @@ from distributed import Client, KilledWorker, LocalCluster, WorkerPlugin, as_com
 
 from restoretk.errors import RestoreError
 
-__all__ = ["LOCAL_CLUSTER", "ONE_THREAD", "Workers", "default_workers", "library_threads"]
+__all__ = ["LOCAL_CLUSTER", "Workers", "default_workers", "library_threads"]
 
 Unit = TypeVar("Unit")
 Result = TypeVar("Result")
-
-#: Environment of a LocalCluster's workers: their libraries load single-threaded.
-#: (Not ``NUMBA_NUM_THREADS``: a worker may have loaded Numba before it reads these, and Numba
-#: refuses a pool size changed once its threads run; its count is set per thread instead.)
-ONE_THREAD = dict.fromkeys(("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"), "1")
-
 
 #: Dask settings of the LocalCluster, changed from Dask's defaults. One unit per worker thread
 #: at a time, none queued behind it (once Dask queues, with more than twice as many units as
 #: threads), so that a worker that dies takes only the unit it was running with it. And no
 #: ``MALLOC_TRIM_THRESHOLD_`` for the worker processes: set, it turns off glibc's adaptive
 #: mmap threshold, so that every large NumPy temporary is a fresh mmap, zeroed page by page
-#: (this bench's units ran 2.6 times slower with it).
+#: (this bench's units ran 2.6 times slower with it). And no sampling profiler in the workers
+#: (every 10 ms, for a dashboard that nobody looks at here).
 LOCAL_CLUSTER = {
     "distributed.scheduler.worker-saturation": 1.0,
     "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None,
+    "distributed.worker.profile.enabled": False,
 }
 
 
@@ -157,9 +153,8 @@ class Workers:
             if self.scheduler is None:
                 with dask.config.set(LOCAL_CLUSTER):
                     cluster = LocalCluster(
-                        n_workers=self.requested, threads_per_worker=1, processes=True, dashboard_address=":0",
-                        env=ONE_THREAD,
-                    )  # fmt: skip
+                        n_workers=self.requested, threads_per_worker=1, processes=True, dashboard_address=":0"
+                    )
                 self._stack.enter_context(cluster)
                 self._client = self._stack.enter_context(Client(cluster))
                 self._client.register_plugin(_IgnoreInterrupts())

@@ -387,7 +387,8 @@ def run_bench(
         Only these contenders (the identity is always added); default all that apply.
     workers : int, optional
         Worker processes of a Dask LocalCluster started for this run (default: the cores
-        available); 1 runs in this process, without Dask.
+        available); 1 runs in this process, without Dask. The workers are spawned: a script
+        that starts them calls ``run_bench`` under ``if __name__ == "__main__":``.
     scheduler : str, optional
         Address of a running Dask scheduler whose workers run the units instead
         (``tcp://host:8786``); they need this restoretk and the images at the same path.

@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import csv
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -33,8 +34,15 @@ SCENARIOS = ("deblur-gauss2", "sr4-bicubic")
 METHODS = ("wiener", "richardson-lucy", "skimage-wiener", "bicubic", "opencv-bicubic")
 
 
-def bench_once(code: str | None, workers: int, data: str, limit: int) -> tuple[float, list[tuple[str, ...]]]:
-    """Seconds of one ``restoretk bench`` run (``code``: another restoretk on PYTHONPATH) and its rows but times."""
+def _children_cpu() -> float:
+    """CPU seconds of the finished child processes, theirs included (the bench joins its workers)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def bench_once(code: str | None, workers: int, data: str, limit: int) -> tuple[float, float, list[tuple[str, ...]]]:
+    """Wall and CPU seconds of one ``restoretk bench`` run (``code``: another restoretk on PYTHONPATH), and
+    its rows but their times."""
     env = dict(os.environ)
     if code is not None:
         env["PYTHONPATH"] = code
@@ -45,17 +53,18 @@ def bench_once(code: str | None, workers: int, data: str, limit: int) -> tuple[f
             command += ["--scenario", scenario]
         for method in METHODS:
             command += ["--method", method]
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), _children_cpu()
         subprocess.run(command, env=env, check=True, capture_output=True, cwd=tempfile.gettempdir())
-        seconds = time.perf_counter() - start
+        seconds, cpu = time.perf_counter() - start, _children_cpu() - cpu
         with open(Path(out) / "per_image.csv", newline="") as f:
             rows = sorted(tuple(v for k, v in row.items() if k != "seconds") for row in csv.DictReader(f))
-    return seconds, rows
+    return seconds, cpu, rows
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--data", default=os.environ.get("RESTORETK_DATA", str(Path(__file__).resolve().parents[2] / "shared/data/BSDS500")))
+    shared = Path(__file__).resolve().parents[2] / "shared/data/BSDS500"
+    parser.add_argument("--data", default=os.environ.get("RESTORETK_DATA", str(shared)), help="the BSDS500 folder")
     parser.add_argument("--limit", type=int, default=16)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--old", help="a checkout of an earlier restoretk, timed with the same command")
@@ -63,24 +72,24 @@ def main() -> None:
     configs = [("dask", None, 1), ("dask", None, 2)]
     if args.old:
         configs += [("old", args.old, 1), ("old", args.old, 2)]
-    times: dict[tuple[str, int], list[float]] = {(name, j): [] for name, _, j in configs}
+    times: dict[tuple[str, int], list[tuple[float, float]]] = {(name, j): [] for name, _, j in configs}
     reference = None
     for repeat in range(args.repeats):
         for name, code, workers in configs:
-            seconds, rows = bench_once(code, workers, args.data, args.limit)
-            times[(name, workers)].append(seconds)
+            seconds, cpu, rows = bench_once(code, workers, args.data, args.limit)
+            times[(name, workers)].append((seconds, cpu))
             reference = reference or rows
             same = "same rows" if rows == reference else "ROWS DIFFER"
-            print(f"run {repeat + 1}: {name} -j {workers}: {seconds:6.1f} s ({len(rows)} rows, {same})", flush=True)
+            print(f"run {repeat + 1}: {name} -j {workers}: {seconds:6.1f} s wall, {cpu:6.1f} s CPU "
+                  f"({len(rows)} rows, {same})", flush=True)  # fmt: skip
     print(f"\n{args.limit} images of val, {', '.join(SCENARIOS)}; {', '.join(METHODS)}; median of {args.repeats}")
-    median = {key: statistics.median(values) for key, values in times.items()}
-    for (name, workers), value in median.items():
-        line = f"{name:5s} -j {workers}: {value:6.1f} s"
-        if (name, 1) in median and workers != 1:
-            line += f"  (-j 1 / -j {workers}: {median[(name, 1)] / value:.2f})"
-        if name == "dask" and ("old", workers) in median:
-            line += f"  (dask / old: {value / median[('old', workers)]:.2f})"
-        print(line)
+    for kind, index in (("wall", 0), ("CPU", 1)):
+        median = {key: statistics.median(v[index] for v in values) for key, values in times.items()}
+        for (name, workers), value in median.items():
+            line = f"{kind:4s} {name:4s} -j {workers}: {value:6.1f} s"
+            if name == "dask" and ("old", workers) in median:
+                line += f"  (dask / old: {value / median[('old', workers)]:.2f})"
+            print(line)
 
 
 if __name__ == "__main__":

@@ -192,8 +192,10 @@ class Workers:
         try:
             for future in as_completed(futures):
                 try:
-                    yield future.result()
+                    result = future.result()
                 except KilledWorker:
-                    yield lost(owner[future.key], "every worker process that ran it died (killed? out of memory?)")
+                    result = lost(owner[future.key], "every worker process that ran it died (killed? out of memory?)")
+                future.release()  # the worker may forget it
+                yield result
         finally:
             self._client.cancel(futures)

@@ -29,6 +29,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import NamedTuple
 
 SCENARIOS = ("deblur-gauss2", "sr4-bicubic")
 METHODS = ("wiener", "richardson-lucy", "skimage-wiener", "bicubic", "opencv-bicubic")
@@ -40,9 +41,15 @@ def _children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def bench_once(code: str | None, workers: int, data: str, limit: int) -> tuple[float, float, list[tuple[str, ...]]]:
-    """Wall and CPU seconds of one ``restoretk bench`` run (``code``: another restoretk on PYTHONPATH), and
-    its rows but their times."""
+class Timing(NamedTuple):
+    wall: float  # seconds, the command from start to exit
+    cpu: float  # CPU seconds of it and its workers
+    methods: float  # the methods' own seconds, summed over the rows (inside the units)
+
+
+def bench_once(code: str | None, workers: int, data: str, limit: int) -> tuple[Timing, list[tuple[str, ...]]]:
+    """The timing of one ``restoretk bench`` run (``code``: another restoretk on PYTHONPATH), and its rows
+    but their times."""
     env = dict(os.environ)
     if code is not None:
         env["PYTHONPATH"] = code
@@ -57,8 +64,9 @@ def bench_once(code: str | None, workers: int, data: str, limit: int) -> tuple[f
         subprocess.run(command, env=env, check=True, capture_output=True, cwd=tempfile.gettempdir())
         seconds, cpu = time.perf_counter() - start, _children_cpu() - cpu
         with open(Path(out) / "per_image.csv", newline="") as f:
-            rows = sorted(tuple(v for k, v in row.items() if k != "seconds") for row in csv.DictReader(f))
-    return seconds, cpu, rows
+            table = list(csv.DictReader(f))
+    rows = sorted(tuple(v for k, v in row.items() if k != "seconds") for row in table)
+    return Timing(seconds, cpu, sum(float(row["seconds"]) for row in table)), rows
 
 
 def main() -> None:
@@ -72,25 +80,24 @@ def main() -> None:
     configs = [("dask", None, 1), ("dask", None, 2)]
     if args.old:
         configs += [("old", args.old, 1), ("old", args.old, 2)]
-    times: dict[tuple[str, int], list[tuple[float, float]]] = {(name, j): [] for name, _, j in configs}
+    timings: dict[tuple[str, int], list[Timing]] = {(name, j): [] for name, _, j in configs}
     reference = None
     for repeat in range(args.repeats):
         for name, code, workers in configs:
-            seconds, cpu, rows = bench_once(code, workers, args.data, args.limit)
-            times[(name, workers)].append((seconds, cpu))
+            timing, rows = bench_once(code, workers, args.data, args.limit)
+            timings[(name, workers)].append(timing)
             reference = reference or rows
             same = "same rows" if rows == reference else "ROWS DIFFER"
-            print(f"run {repeat + 1}: {name} -j {workers}: {seconds:6.1f} s wall, {cpu:6.1f} s CPU "
-                  f"({len(rows)} rows, {same})", flush=True)  # fmt: skip
+            print(f"run {repeat + 1}: {name} -j {workers}: {timing.wall:6.1f} s wall, {timing.cpu:6.1f} s CPU, "
+                  f"{timing.methods:6.1f} s in methods ({len(rows)} rows, {same})", flush=True)  # fmt: skip
     print(f"\n{args.limit} images of val, {', '.join(SCENARIOS)}; {', '.join(METHODS)}; median of {args.repeats}")
-    for kind, index in (("wall", 0), ("CPU", 1)):
-        median = {key: statistics.median(v[index] for v in values) for key, values in times.items()}
+    for kind in Timing._fields:
+        median = {key: statistics.median(getattr(t, kind) for t in values) for key, values in timings.items()}
         for (name, workers), value in median.items():
-            line = f"{kind:4s} {name:4s} -j {workers}: {value:6.1f} s"
+            line = f"{kind:7s} {name:4s} -j {workers}: {value:6.1f} s"
             if name == "dask" and ("old", workers) in median:
                 line += f"  (dask / old: {value / median[('old', workers)]:.2f})"
             print(line)
-
 
 if __name__ == "__main__":
     main()

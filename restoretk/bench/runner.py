@@ -12,8 +12,9 @@ derive from the image's name), and the image's absolute path, read there (the im
 be on a path every worker sees, the same on each machine: a shared file system).
 
 Rows go to ``per_image.csv`` from this process as units finish, flushed, so an interrupted
-run keeps what it did (and a worker that dies loses nothing: Dask runs its units again). On start, rows already there for the same dataset, scenario, scenario version,
-method and image are reused, not recomputed; the summary says how many. Reuse is only
+run keeps what it did (and a worker that dies loses nothing: Dask runs its units again).
+On start, rows already there for the same dataset, scenario, scenario version, method and
+image are reused, not recomputed; the summary says how many. Reuse is only
 among results of the same code: ``stamp.txt`` beside them holds :func:`results_stamp`,
 and results of another stamp (other restoretk sources, shipped weights or library
 versions) are moved aside to ``per_image.STAMP.csv`` and computed afresh.

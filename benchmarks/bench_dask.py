@@ -10,11 +10,8 @@ the same interpreter, with ``PYTHONPATH=DIR``; the rows of every configuration m
     git archive e89de2f | (mkdir -p /tmp/restoretk-old && tar -x -C /tmp/restoretk-old)
     python benchmarks/bench_dask.py --old /tmp/restoretk-old --repeats 3
 
-Measured 2026-12-01 on the 2-core development machine (shared: load average 6 to 9 from
-other jobs), 24 images, median of 3 interleaved runs (e89de2f: the last commit with the
-home-made process pool):
-
-    see benchmarks/results/bench-dask.md
+Figures (2026-12-01, 2-core VM shared with other jobs; e89de2f: the last commit with the
+home-made process pool) and what they say: ``benchmarks/results/bench-dask.md``.
 """
 
 from __future__ import annotations

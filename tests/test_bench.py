@@ -42,21 +42,6 @@ def bench(*args):
     return runner.invoke(app, ["bench", *map(str, args)])
 
 
-@pytest.fixture(scope="module")
-def images(tmp_path_factory) -> Path:
-    """Three small 8-bit photos-to-be (64×72, room for a 31×31 shake): shading, edges, texture, seeded."""
-    folder = tmp_path_factory.mktemp("images")
-    rng = np.random.default_rng(7)
-    rows, cols = np.mgrid[0:64, 0:72] / 64.0
-    for k in range(3):
-        shading = 0.3 + 0.4 * np.sin(2 * np.pi * (rows * (k + 1) / 2 + cols / 3))
-        squares = ((np.floor(rows * 6) + np.floor(cols * 5 + k)) % 2) * 0.25
-        texture = rng.random((64, 72, 3)) * 0.2
-        image = np.clip(shading[..., None] * [1.0, 0.8, 0.6] + squares[..., None] + texture, 0, 1)
-        write_image(folder / f"img{k}.png", image, bit_depth=8)
-    return folder
-
-
 def _rows(path: Path) -> list[dict[str, str]]:
     with path.open(newline="") as f:
         return list(csv.DictReader(f))
@@ -204,16 +189,6 @@ def test_a_method_that_cannot_run_is_skipped_with_its_reason(images, tmp_path, m
     assert "**test-broken: skipped**: RestoreError: weights test.safetensors not found" in markdown
     assert "test-broken" in result.stderr
     assert set(_table(out / "summary.csv")) == {("sr2-bicubic", "bicubic"), ("sr2-bicubic", "identity")}
-
-
-def test_worker_processes_give_the_same_numbers(images, tmp_path):
-    args = ("--data", images, "--scenario", "deblur-motion", "--scenario", "sr4-gauss", "--method", "wiener",
-            "--method", "skimage-unsupervised-wiener", "--method", "opencv-bicubic", "--no-figures")
-    assert bench(*args, "--workers", 1, "--out", tmp_path / "one").exit_code == 0
-    result = bench(*args, "--workers", 2, "--out", tmp_path / "two")
-    assert result.exit_code == 0, result.output
-    one, two = _table(tmp_path / "one" / "summary.csv"), _table(tmp_path / "two" / "summary.csv")
-    assert len(one) == 6 and one == two
 
 
 @pytest.fixture

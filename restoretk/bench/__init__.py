@@ -3,6 +3,7 @@
 - :mod:`~restoretk.bench.scenarios`: named, versioned, seeded degradations (add one there);
 - :mod:`~restoretk.bench.peers`: restoretk's registered methods, peers from other libraries, the identity;
 - :mod:`~restoretk.bench.runner`: runs them over a folder of images, appending ``per_image.csv``;
+- :mod:`~restoretk.bench.cluster`: where the units run: this process, or Dask workers;
 - :mod:`~restoretk.bench.report`: ``summary.csv``, ``summary.md`` and figures;
 - :mod:`~restoretk.bench.tuning`: the peers' parameters, chosen on val.
 

@@ -26,7 +26,14 @@ def bench(
     ),
     split: Optional[str] = typer.Option(None, "--split", help="BSDS500 split: test (default), val or train."),
     limit: Optional[int] = typer.Option(None, "--limit", "-n", help="Only the first N images (sorted by name)."),
-    workers: Optional[int] = typer.Option(None, "--workers", "-j", help="Processes (default: the cores available)."),
+    workers: Optional[int] = typer.Option(
+        None, "--workers", "-j", help="Worker processes of a Dask LocalCluster (default: the cores available); "
+        "1 runs in this process, without Dask."
+    ),
+    scheduler: Optional[str] = typer.Option(
+        None, "--scheduler", help="Address of a running Dask scheduler (tcp://HOST:8786) whose workers run the "
+        "bench instead; they need this restoretk and the images at the same path."
+    ),
     data: Optional[Path] = typer.Option(
         None, "--data", help="BSDS500 folder (holding train/ val/ test/) or any folder of images "
         "(default: $RESTORETK_DATA, then the usual places)."
@@ -63,21 +70,24 @@ def bench(
             raise RestoreError(f"--limit {limit} is not a positive number of images", "use e.g. --limit 20")
         if workers is not None and workers < 1:
             raise RestoreError(f"--workers {workers} is not a positive number", "use e.g. --workers 2")
+        if workers is not None and scheduler is not None:
+            raise RestoreError(f"--workers {workers} with --scheduler", "drop --workers: the cluster's workers run the bench")
         if tune_peers:
             if split not in (None, "val"):
                 raise RestoreError(f"--tune-peers with --split {split}", "peers are tuned on val only; drop --split")
             if method:
                 raise RestoreError("--tune-peers sweeps its own methods", "drop --method")
-            _tune(chosen, data, limit or TUNING_IMAGES, workers, out)
+            _tune(chosen, data, limit or TUNING_IMAGES, workers, scheduler, out)
             return
-        _run(chosen, method, split, limit, workers, data, out, figures, _command_line(
+        _run(chosen, method, split, limit, workers, scheduler, data, out, figures, _command_line(
             [("--scenario", s) for s in scenario] + [("--method", m) for m in method]
-            + [("--split", split), ("--limit", limit), ("--workers", workers), ("--data", data), ("--out", out)],
+            + [("--split", split), ("--limit", limit), ("--workers", workers), ("--scheduler", scheduler)]
+            + [("--data", data), ("--out", out)],
             figures,
         ))
 
 
-def _run(scenarios, methods, split, limit, workers, data, out, figures, command) -> None:
+def _run(scenarios, methods, split, limit, workers, scheduler, data, out, figures, command) -> None:
     from restoretk.bench.report import write_report
     from restoretk.bench.runner import open_images, plan_methods, run_bench
 
@@ -85,7 +95,9 @@ def _run(scenarios, methods, split, limit, workers, data, out, figures, command)
     images, dataset = open_images(data, split, limit)
     typer.echo(f"bench: {len(scenarios)} scenario(s) on {dataset} ({len(images)} images) -> {out}", err=True)
     try:
-        run = run_bench(scenarios, images, dataset, out, methods=methods or None, workers=workers, figures=figures)
+        run = run_bench(
+            scenarios, images, dataset, out, methods=methods or None, workers=workers, scheduler=scheduler, figures=figures
+        )
     except KeyboardInterrupt:
         typer.echo(
             f"interrupted: finished results are kept in {out / 'per_image.csv'}; run the same command again to continue",
@@ -102,12 +114,12 @@ def _run(scenarios, methods, split, limit, workers, data, out, figures, command)
     typer.echo(f"wrote {out}/summary.md, summary.csv, per_image.csv in {run.seconds:.0f} s", err=True)
 
 
-def _tune(scenarios, data, limit, workers, out) -> None:
+def _tune(scenarios, data, limit, workers, scheduler, out) -> None:
     from restoretk.bench.runner import open_images
     from restoretk.bench.tuning import tune_peers
 
     images, dataset = open_images(data, "val", limit)
-    _, markdown = tune_peers(scenarios, images, dataset, out, workers=workers)
+    _, markdown = tune_peers(scenarios, images, dataset, out, workers=workers, scheduler=scheduler)
     typer.echo(markdown)
 
 

@@ -4,13 +4,17 @@ The unit of work is one scenario on one image: the image is degraded once and ev
 contender gets that same array (in a blind scenario, with the PSF estimated once from
 it), then each output is clipped (and rounded to 8 bits if the scenario says so) and
 scored against the ground truth. In an estimation scenario the contenders are the
-scenario's quantities, each measured by the scenario itself. Units run in spawned worker
-processes, each limited to one thread for Torch, Numba, OpenCV and BLAS, so results do
-not depend on ``--workers``.
+scenario's quantities, each measured by the scenario itself. Units run where
+:class:`~restoretk.bench.cluster.Workers` puts them (this process, a Dask LocalCluster or
+an existing Dask cluster), each with one thread per numerical library, so results do not
+depend on ``--workers``. A unit carries what its worker needs: the scenario (whose seeds
+derive from the image's name), and the image's absolute path, read there (the images must
+be on a path every worker sees, the same on each machine: a shared file system).
 
-Rows go to ``per_image.csv`` as units finish, flushed, so an interrupted run keeps what
-it did. On start, rows already there for the same dataset, scenario, scenario version,
-method and image are reused, not recomputed; the summary says how many. Reuse is only
+Rows go to ``per_image.csv`` from this process as units finish, flushed, so an interrupted
+run keeps what it did (and a worker that dies loses nothing: Dask runs its units again).
+On start, rows already there for the same dataset, scenario, scenario version, method and
+image are reused, not recomputed; the summary says how many. Reuse is only
 among results of the same code: ``stamp.txt`` beside them holds :func:`results_stamp`,
 and results of another stamp (other restoretk sources, shipped weights or library
 versions) are moved aside to ``per_image.STAMP.csv`` and computed afresh.
@@ -25,22 +29,19 @@ import functools
 import hashlib
 import importlib.metadata
 import importlib.resources
-import multiprocessing
 import os
-import signal
+import socket
 import sys
-import threading
 import time
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
-from concurrent.futures.process import BrokenProcessPool
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from restoretk import estimation
+from restoretk.bench.cluster import Workers
 from restoretk.bench.peers import IDENTITY, applies, contender_names, resolve_contender
 from restoretk.bench.scenarios import Case, EstimationScenario, Scenario, quantise_8bit
 from restoretk.data import ImageFolder, find_data_root
@@ -63,18 +64,6 @@ CSV_FIELDS = ("dataset", "scenario", "version", "method", "image", "psnr", "ssim
 """Columns of ``per_image.csv``; ``dataset`` and ``version`` make reuse safe. In the rows of
 an estimation scenario, ``method`` is the quantity and ``psnr``, ``ssim`` hold the error
 and the estimate of its :class:`~restoretk.bench.scenarios.Measurement`."""
-
-#: Environment that makes a freshly started worker's libraries single-threaded.
-_ONE_THREAD = dict.fromkeys(("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS"), "1")
-
-
-def default_workers() -> int:
-    """The cores this process may use."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
-
 
 def open_images(data: str | Path | None, split: str | None, limit: int | None) -> tuple[ImageFolder, str]:
     """The images to benchmark and a label for them (``BSDS500/test``, or a plain folder's name).
@@ -147,7 +136,11 @@ def _scale(scenario: Scenario) -> int:
 
 @dataclass(frozen=True)
 class Task:
-    """One scenario on one image, and the contenders to run on it."""
+    """One scenario on one image, and the contenders to run on it.
+
+    The image is the ``index``-th of ``folder`` (an absolute path, read by the worker),
+    checked to be named ``image``; the scenario derives its seeds from that name.
+    """
 
     scenario: Scenario
     folder: str
@@ -177,6 +170,11 @@ class TaskResult:
 
 @functools.lru_cache(maxsize=4)
 def _folder(folder: str) -> ImageFolder:
+    if not Path(folder).is_dir():  # on a worker of another machine
+        raise InputError(
+            f"image folder {folder} not found on {socket.gethostname()}",
+            "put the images on a file system that every Dask worker sees, at the same path",
+        )
     return ImageFolder(folder)
 
 
@@ -255,90 +253,14 @@ def _measure(task: Task, scenario: EstimationScenario, name: str, image: np.ndar
     return TaskResult(task, rows, failures)
 
 
+def _lost(task: Task, reason: str) -> TaskResult:
+    """The result of a unit whose workers kept dying: every method failed on its image."""
+    return TaskResult(task, [], [Failure(task.scenario.name, m, task.image, reason) for m in task.methods])
+
+
 def _reason(error: BaseException) -> str:
     text = " ".join(str(error).split())
     return f"{type(error).__name__}: {text}" if text else type(error).__name__
-
-
-def _limit_threads() -> None:
-    """One thread per library (Torch, Numba, OpenCV), so that workers do not fight over cores."""
-    import cv2
-    import numba
-    import torch
-
-    torch.set_num_threads(1)
-    numba.set_num_threads(1)
-    cv2.setNumThreads(1)
-
-
-def _init_worker(parent: int) -> None:
-    """Initialiser of a worker process: one thread; Ctrl-C is the parent's to handle; and
-    exit if the parent dies (killed, say), which a pool's worker would not notice."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    _limit_threads()
-
-    def exit_with_parent() -> None:
-        while os.getppid() == parent:
-            time.sleep(1.0)
-        os._exit(1)
-
-    threading.Thread(target=exit_with_parent, daemon=True).start()
-
-
-@contextlib.contextmanager
-def _single_threaded() -> Iterator[None]:
-    """Run in this process with one thread per library, as workers do; restore afterwards."""
-    import cv2
-    import numba
-    import torch
-
-    saved = torch.get_num_threads(), numba.get_num_threads(), cv2.getNumThreads()
-    _limit_threads()
-    try:
-        yield
-    finally:
-        torch.set_num_threads(saved[0])
-        numba.set_num_threads(saved[1])
-        cv2.setNumThreads(saved[2])
-
-
-@contextlib.contextmanager
-def _environment(values: dict[str, str]) -> Iterator[None]:
-    saved = {key: os.environ.get(key) for key in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
-
-
-def _results(tasks: list[Task], workers: int) -> Iterator[TaskResult]:
-    """Run tasks in this process (one worker) or in spawned processes; yield results as they finish."""
-    if workers <= 1 or len(tasks) <= 1:
-        with _single_threaded():
-            for task in tasks:
-                yield run_task(task)
-        return
-    context = multiprocessing.get_context("spawn")
-    executor = ProcessPoolExecutor(
-        max_workers=min(workers, len(tasks)), mp_context=context, initializer=_init_worker, initargs=(os.getpid(),)
-    )
-    try:
-        with _environment(_ONE_THREAD):  # inherited by the workers, started on the first submits
-            futures = [executor.submit(run_task, task) for task in tasks]
-        for future in as_completed(futures):
-            yield future.result()
-    except BrokenProcessPool as error:
-        raise RestoreError(
-            f"a worker process died ({error}); the rows finished so far are kept",
-            "run the same command again to continue, perhaps with fewer --workers",
-        ) from error
-    finally:
-        executor.shutdown(wait=False, cancel_futures=True)
 
 
 def read_rows(path: Path) -> list[dict[str, str]]:
@@ -446,6 +368,7 @@ def run_bench(
     *,
     methods: Sequence[str] | None = None,
     workers: int | None = None,
+    scheduler: str | None = None,
     figures: bool = True,
     progress: bool = True,
 ) -> BenchRun:
@@ -464,7 +387,12 @@ def run_bench(
     methods : sequence of str, optional
         Only these contenders (the identity is always added); default all that apply.
     workers : int, optional
-        Processes (default: the cores available); 1 runs in this process.
+        Worker processes of a Dask LocalCluster started for this run (default: the cores
+        available); 1 runs in this process, without Dask. The workers are spawned: a script
+        that starts them calls ``run_bench`` under ``if __name__ == "__main__":``.
+    scheduler : str, optional
+        Address of a running Dask scheduler whose workers run the units instead
+        (``tcp://host:8786``); they need this restoretk and the images at the same path.
     figures : bool
         Keep the outputs on the first image of each scenario for a comparison figure.
     progress : bool
@@ -481,13 +409,13 @@ def run_bench(
     start = time.perf_counter()
     plan = plan_methods(scenarios, methods)
     scenarios = [s for s in scenarios if s.name in plan]
-    workers = default_workers() if workers is None else max(1, int(workers))
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     set_aside = _set_aside_other_results(out, results_stamp())
     log_path = out / "per_image.csv"
     existing = {row_key(row): row for row in reversed(read_rows(log_path))}  # the first of duplicates wins
-    run = BenchRun(out, dataset, list(images.names), list(scenarios), plan, workers, set_aside=set_aside)
+    run = BenchRun(out, dataset, list(images.names), list(scenarios), plan, 1, set_aside=set_aside)
+    folder = str(images.folder.resolve())
     selected: list[tuple[str, ...]] = []
     tasks: list[Task] = []
     for scenario in scenarios:
@@ -504,25 +432,27 @@ def run_bench(
             keep = figures and image == names[0] and not isinstance(scenario, EstimationScenario)
             if missing or keep:
                 todo = tuple(plan[scenario.name]) if keep else missing
-                tasks.append(Task(scenario, str(images.folder), index, image, todo, keep))
+                tasks.append(Task(scenario, folder, index, image, todo, keep))
                 if keep:
                     run.figure_image[scenario.name] = image
     log = _RowLog(log_path)
     bar = tqdm(total=len(tasks), desc="bench", unit="image", file=sys.stderr, disable=not progress, smoothing=0.05)
     try:
-        for result in _results(tasks, workers):
-            fresh = []
-            for row in result.rows:
-                row = {"dataset": dataset, **row}
-                if row_key(row) not in existing:
-                    existing[row_key(row)] = row
-                    fresh.append(row)
-            log.write(fresh)
-            run.failures.extend(result.failures)
-            if result.panels is not None:
-                run.panels[result.task.scenario.name] = result.panels
-            bar.set_postfix_str(result.task.scenario.name, refresh=False)
-            bar.update()
+        with Workers(workers, scheduler, units=len(tasks)) as pool:
+            run.workers = pool.count
+            for result in pool.map(run_task, tasks, lost=_lost):
+                fresh = []
+                for row in result.rows:
+                    row = {"dataset": dataset, **row}
+                    if row_key(row) not in existing:
+                        existing[row_key(row)] = row
+                        fresh.append(row)
+                log.write(fresh)
+                run.failures.extend(result.failures)
+                if result.panels is not None:
+                    run.panels[result.task.scenario.name] = result.panels
+                bar.set_postfix_str(result.task.scenario.name, refresh=False)
+                bar.update()
     finally:
         bar.close()
         log.close()

@@ -37,6 +37,7 @@ def tune_peers(
     out: str | Path,
     *,
     workers: int | None = None,
+    scheduler: str | None = None,
     progress: bool = True,
 ) -> tuple[dict[str, dict[str, float]], str]:
     """Sweep the peers' parameters on ``images``; return the best per scenario and a markdown report.
@@ -51,7 +52,10 @@ def tune_peers(
     """
     scenarios = [s for s in scenarios if s.task == "deblur"]
     methods = [f"{peer}[{parameter}={value!r}]" for peer, (parameter, grid, _, _) in TUNED.items() for value in grid]
-    run = run_bench(scenarios, images, dataset, out, methods=methods, workers=workers, figures=False, progress=progress)
+    run = run_bench(
+        scenarios, images, dataset, out, methods=methods, workers=workers, scheduler=scheduler, figures=False,
+        progress=progress,
+    )
     rows = summarise(run)
     best: dict[str, dict[str, float]] = {}
     lines = [

@@ -5,7 +5,8 @@
 #   benchmarks/training/collect.sh NAME [--ship [METHOD]]
 #
 # --ship also installs the run's best weights as restoretk/weights/METHOD.safetensors
-# (METHOD defaults to NAME; mpr-robust ships as mpr).
+# (METHOD defaults to NAME; mpr-robust ships as mpr), with a fresh checksum of their
+# tensors (ship.py); re-measure bf16 inference afterwards (bench_inference_precision.py).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 name=${1:?usage: benchmarks/training/collect.sh NAME [--ship]}
@@ -16,7 +17,5 @@ cp "$run/config.json" "$run/metrics.csv" "$run/convergence.png" "$record/"
 tr '\r' '\n' < "runs/$name.log" | grep -v -E '^\s*$|step/s|s/step|\?step' > "$record/train.log" || true
 if [ "${2:-}" = "--ship" ]; then
     method=${3:-$name}
-    mkdir -p restoretk/weights
-    cp "$run/best.safetensors" "restoretk/weights/$method.safetensors"
-    echo "shipped $run/best.safetensors as restoretk/weights/$method.safetensors"
+    .venv/bin/python benchmarks/training/ship.py "$run/best.safetensors" "$method"
 fi

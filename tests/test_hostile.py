@@ -144,6 +144,13 @@ def test_a_corrupt_input_stops_the_batch_before_any_write(folder):
     assert_refused(run("deblur", "--psf", "gauss:1", "-o", "out/", "a.png", "b.png", "c.png"), folder, before, "'b.png'")
 
 
+def test_an_image_too_small_for_the_psf_stops_the_batch_before_any_write(folder):
+    write_image(folder / "small.png", np.full((10, 10), 0.5))
+    before = files(folder)
+    result = run("deblur", "--psf", "gauss:2", "-o", "out/", "a.png", "small.png")
+    assert_refused(result, folder, before, "small.png: PSF of size 15x15 is larger than the image (10x10)")
+
+
 def test_keep_going_restores_the_rest_and_lists_the_failures(folder):
     (folder / "b.png").write_bytes(b"not an image at all")
     result = run("deblur", "--psf", "gauss:1", "-o", "out/", "--keep-going", "a.png", "b.png", "c.png")

@@ -13,6 +13,7 @@ is either read or refused with an InputError.
 from __future__ import annotations
 
 import argparse
+import resource
 import signal
 import subprocess
 import sys
@@ -133,7 +134,8 @@ def main() -> None:
         start = time.perf_counter()
         outcomes = {path: read_outcome(path) for path in paths}
         tally = Counter(o if not o.startswith("traceback") else "traceback" for o in outcomes.values())
-        print(f"read_image on {len(paths)} fuzzed files in {time.perf_counter() - start:.1f} s: {dict(tally)}")
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e3
+        print(f"read_image on {len(paths)} fuzzed files in {time.perf_counter() - start:.1f} s: {dict(tally)}, peak {peak:.0f} MB")
         for path, outcome in outcomes.items():
             if outcome not in ("read", "refused"):
                 print(f"  {path.name}: {outcome}")

@@ -16,7 +16,7 @@ from restoretk.operators import Convolution
 from restoretk.operators.spatial import convolve_valid
 from restoretk.resize import downscale_kernel
 
-__all__ = ["deblur", "upscale", "denoise", "degrade", "reference_crop", "FORMATIONS"]
+__all__ = ["deblur", "upscale", "denoise", "degrade", "reference_crop", "check_image", "FORMATIONS"]
 
 #: How ``degrade`` treats the scene outside the frame.
 FORMATIONS = ("valid", "circular", "reflect")
@@ -78,13 +78,8 @@ def deblur(
         given = None if noise is None or noise == "auto" else _noise(noise, image)
         psf = estimate_psf(image, family, noise=given)[1]
     kernel = psf_module.parse(psf)
+    check_image(np.shape(image), kernel)
     frame = _as_image(image)
-    if kernel.shape[0] > frame.shape[-2] or kernel.shape[1] > frame.shape[-1]:
-        raise RestoreError(
-            f"PSF of size {kernel.shape[0]}x{kernel.shape[1]} is larger than the image "
-            f"({frame.shape[-2]}x{frame.shape[-1]})",
-            "use a smaller PSF support (e.g. 'gauss:2@15') or a larger image",
-        )
     return _run("deblur", method, image, frame, Degradation(kernel, 1, _noise(noise, image)), boundary, clip, options)
 
 
@@ -112,9 +107,7 @@ def upscale(
     >>> upscale(small, 2).shape
     (128, 128)
     """
-    _check_scale(scale)
-    rows, cols = np.shape(image)[:2]
-    check_pixels(rows * int(scale), cols * int(scale), f"the x{scale} upscale of {cols}x{rows}")
+    check_image(np.shape(image), scale=scale)
     kernel = psf_module.parse(psf) if psf is not None else downscale_kernel(int(scale))
     degradation = Degradation(kernel, int(scale), _noise(noise, image))
     return _run("upscale", method, image, _as_image(image), degradation, boundary, clip, options)
@@ -223,6 +216,30 @@ def degrade(
     return _to_layout(frame, image)
 
 
+def check_image(shape: tuple[int, ...], psf: np.ndarray | None = None, scale: int = 1) -> None:
+    """The checks :func:`deblur` (``psf``) and :func:`upscale` (``scale``) make of an image of ``shape``.
+
+    A batch can run them on every image before restoring any.
+
+    Examples
+    --------
+    >>> check_image((10, 10), psf_module.parse("gauss:2"))
+    Traceback (most recent call last):
+    ...
+    restoretk.errors.RestoreError: PSF of size 15x15 is larger than the image (10x10); use a smaller PSF support (e.g. 'gauss:2@15') or a larger image
+    """
+    _check_layout(shape)
+    rows, cols = shape[:2]
+    if psf is not None and (psf.shape[0] > rows or psf.shape[1] > cols):
+        raise RestoreError(
+            f"PSF of size {psf.shape[0]}x{psf.shape[1]} is larger than the image ({rows}x{cols})",
+            "use a smaller PSF support (e.g. 'gauss:2@15') or a larger image",
+        )
+    _check_scale(scale)
+    if scale > 1:
+        check_pixels(rows * int(scale), cols * int(scale), f"the x{scale} upscale of {cols}x{rows}")
+
+
 def reference_crop(image: np.ndarray, psf: str | np.ndarray) -> np.ndarray:
     """The part of the scene ``image`` that a ``valid`` :func:`degrade` result shows.
 
@@ -271,8 +288,7 @@ def _noise(noise: float | str | None, image: np.ndarray) -> float:
 def _as_image(image: np.ndarray) -> np.ndarray:
     """Channels-first float32 view ``(C, rows, cols)``; integer images are scaled to [0, 1]."""
     array = np.asarray(image)
-    if array.ndim not in (2, 3):
-        raise RestoreError(f"image of shape {array.shape} is neither H×W nor H×W×C", "pass a grey or colour image")
+    _check_layout(array.shape)
     if np.issubdtype(array.dtype, np.integer):
         array = array.astype(np.float32) / np.iinfo(array.dtype).max
     else:
@@ -280,6 +296,11 @@ def _as_image(image: np.ndarray) -> np.ndarray:
     if array.size and not (np.isfinite(array.min()) and np.isfinite(array.max())):  # NaN and ±inf reach one of them
         raise RestoreError("image contains NaN or infinite values", "replace them (e.g. np.nan_to_num) first")
     return array[None] if array.ndim == 2 else np.moveaxis(array, -1, 0)
+
+
+def _check_layout(shape: tuple[int, ...]) -> None:
+    if len(shape) not in (2, 3):
+        raise RestoreError(f"image of shape {tuple(shape)} is neither H×W nor H×W×C", "pass a grey or colour image")
 
 
 def _to_layout(channels_first: np.ndarray, like: np.ndarray) -> np.ndarray:

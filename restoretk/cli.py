@@ -34,6 +34,7 @@ from restoretk.limits import check_pixels
 from restoretk.methods import get_method, list_methods
 from restoretk.noise import noise_level
 from restoretk.progress import shown
+from restoretk.runtime import chosen_threads, keep_freed_memory, set_threads
 
 _state = {"debug": False}
 
@@ -192,8 +193,11 @@ def _process(
     describe: str,
     skip_existing: bool = False,
     keep_going: bool = False,
+    check: Optional[Callable[[np.ndarray], None]] = None,
 ) -> None:
-    """Check the whole batch, then read each input, restore it and write it atomically."""
+    """Check the whole batch (``check`` on each image), then read each input, restore it and write it atomically."""
+    set_threads(chosen_threads())
+    keep_freed_memory()
     paths = list_images(inputs)
     targets, folder = _outputs(paths, output, suffix)
     if len(set(targets)) < len(targets):
@@ -202,12 +206,13 @@ def _process(
     if len(jobs) < len(paths):
         typer.echo(f"skipping {len(paths) - len(jobs)} existing output(s)", err=True)
     failures: list[tuple[Path, str]] = []
-    written = 0
+    written, created = 0, None
     with _terminate_as_interrupt():
         try:
-            checked, first = _check_batch(jobs, paths, folder, overwrite, bit_depth, failures if keep_going else None)
-            if folder is not None and checked:
-                folder.mkdir(parents=True, exist_ok=True)
+            checked, first = _check_batch(jobs, paths, folder, overwrite, bit_depth, check, failures if keep_going else None)
+            if folder is not None and checked and not folder.exists():
+                folder.mkdir(parents=True)
+                created = folder
             for source, target in tqdm(checked, desc=describe, unit="image", disable=len(checked) < 2, file=sys.stderr):
                 try:
                     image, info = first if first is not None and first[1].source == source else read_image(source)
@@ -233,6 +238,10 @@ def _process(
             more = " (rerun with --skip-existing to continue)" if written else ""
             typer.echo(f"interrupted: {written} of {len(jobs)} outputs written{more}", err=True)
             raise typer.Exit(130) from None
+        finally:
+            if created is not None and not written:  # made for this run and still empty: leave nothing
+                with contextlib.suppress(OSError):
+                    created.rmdir()
     if failures:
         typer.echo(f"error: {len(failures)} of {len(jobs)} inputs failed, {written} written:", err=True)
         for source, message in failures:
@@ -240,7 +249,15 @@ def _process(
         raise typer.Exit(2)
 
 
-def _check_batch(jobs, paths, folder, overwrite, bit_depth, failures):
+def _check_batch(
+    jobs: List[tuple[Path, Path]],
+    paths: List[Path],
+    folder: Optional[Path],
+    overwrite: bool,
+    bit_depth: Optional[int],
+    check: Optional[Callable[[np.ndarray], None]],
+    failures: Optional[list[tuple[Path, str]]],
+) -> tuple[List[tuple[Path, Path]], Optional[tuple[np.ndarray, ImageInfo]]]:
     """The jobs whose input decodes and whose output can be written, and the first image, decoded.
 
     A failure raises, or, with a ``failures`` list (``--keep-going``), is recorded there.
@@ -249,6 +266,11 @@ def _check_batch(jobs, paths, folder, overwrite, bit_depth, failures):
     for source, target in tqdm(jobs, desc="checking", unit="image", delay=2, leave=False, file=sys.stderr):
         try:
             image, info = read_image(source)
+            if check is not None:
+                try:
+                    check(image)
+                except RestoreError as error:
+                    raise RestoreError(f"{source}: {error.problem}", error.hint) from None
             alpha = info.alpha is not None and target.suffix.lower() not in (".jpg", ".jpeg")  # JPEG drops alpha
             depth = _depth(target, bit_depth, info)
             check_writable(target, overwrite=overwrite, inputs=paths, bit_depth=depth, alpha=alpha, make_folder=folder is not None)
@@ -317,7 +339,10 @@ def deblur(
                 typer.echo(f"estimated PSF: {spec}", err=True)
             return api.deblur(image, blur, method, level, boundary=boundary, **options)
 
-        _process(inputs, output, "deblurred", overwrite, bit_depth, restore, "deblurring", skip_existing, keep_going)
+        _process(
+            inputs, output, "deblurred", overwrite, bit_depth, restore, "deblurring", skip_existing, keep_going,
+            None if family is not None else lambda image: api.check_image(image.shape, kernel),
+        )
 
 
 @app.command()
@@ -344,7 +369,7 @@ def upscale(
         _process(
             inputs, output, f"x{scale}", overwrite, bit_depth,
             lambda image: api.upscale(image, scale, method, psf, level, boundary=boundary, **options),
-            "upscaling", skip_existing, keep_going,
+            "upscaling", skip_existing, keep_going, lambda image: api.check_image(image.shape, scale=scale),
         )
 
 
@@ -411,6 +436,7 @@ def estimate_psf_command(
             raise RestoreError(f"cannot estimate a PSF of family {family!r}", f"use --family {' | '.join(ESTIMATORS)}")
         level = _noise_value(noise)
         _check_zoom(zoom)
+        set_threads(chosen_threads())
         paths = list_images(inputs)
         targets, folder = ([None] * len(paths), None) if output is None else _outputs(paths, output, "psf")
         targets = [t if t is None else t.with_suffix(".png") for t in targets]

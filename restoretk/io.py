@@ -262,6 +262,8 @@ def _decode_with_opencv(data: bytes, fmt: str, path: Path) -> tuple[np.ndarray, 
     except Exception:  # noqa: BLE001 - Pillow raises SyntaxError, OSError, ValueError, ... on bad headers
         raise _corrupt(path, fmt) from None
     check_pixels(rows, cols, f"'{path}'")
+    if fmt == "PNG" and not _png_chunks_fit(data):
+        raise _corrupt(path, fmt)
     if rows * cols > _OPENCV_MAX_PIXELS:
         raise InputError(
             f"cannot read '{path}': {cols}x{rows} is over OpenCV's decoder limit of {_OPENCV_MAX_PIXELS} pixels",
@@ -287,6 +289,23 @@ def _decode_with_opencv(data: bytes, fmt: str, path: Path) -> tuple[np.ndarray, 
         except Exception:  # noqa: BLE001 - OpenCV decoded it; metadata is a bonus
             pass
     return _bgr_to_rgb(bgr), int(orientation), grey
+
+
+def _png_chunks_fit(data: bytes) -> bool:
+    """Whether each PNG chunk up to IEND lies within the file.
+
+    OpenCV allocates what a chunk's length field claims before reading it: a damaged
+    3 kB file claiming a 2 GB IDAT chunk took 2.2 GB.
+    """
+    position = 8
+    while position + 12 <= len(data):
+        end = position + 12 + int.from_bytes(data[position : position + 4], "big")
+        if end > len(data):
+            return False
+        if data[position + 4 : position + 8] == b"IEND":
+            return True
+        position = end
+    return False
 
 
 @contextlib.contextmanager

@@ -16,6 +16,7 @@ Its keyword-only parameters are its options, and their annotations type them:
 
 from __future__ import annotations
 
+import functools
 import inspect
 import math
 import types
@@ -117,8 +118,7 @@ class Method:
         ...
         restoretk.errors.RestoreError: option iterations='2.5' of method 'richardson-lucy' is not an integer from 1 to 10000; use e.g. -O iterations=20
         """
-        hints = typing.get_type_hints(self.restore, include_extras=True)
-        defaults = {p.name: p.default for p in inspect.signature(self.restore).parameters.values()}
+        hints, defaults = _annotations(self.restore)
         checked = {}
         for name, value in options.items():
             if name in RESERVED_OPTIONS:
@@ -158,6 +158,13 @@ def register_method(
         return function
 
     return decorate
+
+
+@functools.lru_cache(maxsize=None)
+def _annotations(function: Callable[..., Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The type hints and defaults of ``function``'s parameters (evaluated once: restoring calls this per image)."""
+    defaults = {p.name: p.default for p in inspect.signature(function).parameters.values()}
+    return typing.get_type_hints(function, include_extras=True), defaults
 
 
 def _typed(value: Any, annotation: Any, name: str, method: str, default: Any) -> Any:

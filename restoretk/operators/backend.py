@@ -9,7 +9,7 @@ NumPy arrays are transformed by the engine named in ``RESTORETK_FFT``: ``torch``
 (default: Torch's MKL-backed real FFT on a zero-copy view, about three times faster
 than SciPy's pocketfft on the 2-core reference machine, see
 ``benchmarks/bench_fft.py``) or ``scipy`` (``scipy.fft``). Both keep float32 in float32.
-Either runs a small transform on one thread (:mod:`restoretk.threads`).
+Either runs a small transform on one thread (:mod:`restoretk.runtime`).
 """
 
 from __future__ import annotations
@@ -21,12 +21,12 @@ import numpy as np
 import scipy.fft
 import torch
 
-from restoretk.threads import SMALL_JOB, one_thread
+from restoretk.runtime import SMALL_JOB, one_thread
 
 __all__ = ["Transfer", "is_torch", "rfft2", "irfft2", "zeros", "float_dtype_of", "FFT_ENGINES", "fft_engine"]
 
 def _workers(x: np.ndarray) -> int:
-    """SciPy FFT worker threads: one for a small job (see :mod:`restoretk.threads`), else all cores."""
+    """SciPy FFT worker threads: one for a small job (see :mod:`restoretk.runtime`), else all cores."""
     return 1 if x.size < SMALL_JOB else -1
 
 FFT_ENGINES = ("torch", "scipy")

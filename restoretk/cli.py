@@ -499,6 +499,20 @@ def demo(out: Path = typer.Option(Path("demo-out"), "--out", help="Folder for th
         run_demo(out)
 
 
+@app.command("fetch-data")
+def fetch_data(
+    dest: Path = typer.Option(
+        Path("~/.cache/restoretk/BSDS500"), "--dest", help="Folder for train/ val/ test/ (one that restoretk searches)."
+    ),
+) -> None:
+    """Download BSDS500 (the official 71 MB archive; images only) for 'restoretk bench' and 'restoretk train'."""
+    from restoretk.data import download_bsds500
+
+    with _user_errors():
+        folder = download_bsds500(dest)
+        typer.echo(f"BSDS500 in {folder}; restoretk finds it there (or pass --data {folder})", err=True)
+
+
 from restoretk.bench.command import bench  # noqa: E402
 
 app.command("bench")(bench)

@@ -144,3 +144,16 @@ def test_demo_restores_the_sample_photo(tmp_path):
     }
     scores = {line.split()[0]: float(line.split()[2]) for line in result.output.splitlines() if "PSNR" in line}
     assert scores["wiener"] > scores["blurred"] + 2.0
+
+
+def test_fetch_data_downloads_into_the_folder_and_says_what_failed(tmp_path, monkeypatch):
+    import urllib.request
+
+    def offline(url, timeout):
+        raise OSError("no route to host")
+
+    monkeypatch.setattr(urllib.request, "urlopen", offline)
+    result = CliRunner().invoke(app, ["fetch-data", "--dest", str(tmp_path / "bsds")])
+    assert result.exit_code == 2
+    assert "could not download" in result.output and "no route to host" in result.output
+    assert (tmp_path / "bsds").is_dir() and not any((tmp_path / "bsds").iterdir())  # nothing half-written

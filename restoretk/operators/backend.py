@@ -6,9 +6,9 @@ primitives, so the same code runs on NumPy arrays and on Torch tensors
 leading axes are a batch.
 
 NumPy arrays are transformed by the engine named in ``RESTORETK_FFT``: ``torch``
-(default: Torch's MKL-backed real FFT on a zero-copy view, about three times faster
-than SciPy's pocketfft on the 2-core reference machine, see
-``benchmarks/bench_fft.py``) or ``scipy`` (``scipy.fft``). Both keep float32 in float32.
+(default: Torch's MKL-backed real FFT on a zero-copy view, faster than SciPy's
+pocketfft on the 2-core reference machine; ``RESTORETK_FFT=scipy python
+benchmarks/bench_wiener.py`` compares them) or ``scipy`` (``scipy.fft``). Both keep float32 in float32.
 Either runs a small transform on one thread (:mod:`restoretk.runtime`).
 """
 

@@ -19,7 +19,7 @@ from tqdm import tqdm
 from restoretk import api
 from restoretk import psf as psf_module
 from restoretk.errors import RestoreError
-from restoretk.estimation import ESTIMATORS, auto_family, estimate_psf
+from restoretk.estimation import AUTO, ESTIMATORS, auto_family, estimate_psf
 from restoretk.io import check_writable, list_images, read_image, write_image
 from restoretk.methods import list_methods
 
@@ -137,7 +137,8 @@ def deblur(
     psf: str = typer.Option(
         ..., "--psf",
         help="PSF spec, e.g. gauss:2, motion:15,30, file:k.png (see 'restoretk psf --help'); "
-        "auto or auto:FAMILY estimates it per image (see 'restoretk estimate-psf --help').",
+        "auto (the best-fitting family, camera shake included) or auto:FAMILY[@SIZE] estimates it per image "
+        "(see 'restoretk estimate-psf --help').",
     ),
     method: str = typer.Option("wiener", "--method", "-m", help="Deblurring method (see 'restoretk methods')."),
     noise: str = NOISE,
@@ -147,6 +148,10 @@ def deblur(
     output: Optional[Path] = OUTPUT,
     overwrite: bool = OVERWRITE,
     bit_depth: Optional[int] = BIT_DEPTH,
+    save_psf: Optional[Path] = typer.Option(
+        None, "--save-psf", help="Also write the PSF used (estimated or given) as a 16-bit PNG, for --psf file:PATH: "
+        "a file (one input) or a folder (several).",
+    ),
 ) -> None:
     """Remove a blur, known or estimated. Without -o, writes NAME-deblurred.EXT beside each input."""
     with _user_errors():
@@ -155,15 +160,34 @@ def deblur(
         kernel = psf_module.parse(psf if family is None else "gauss:1")
         api.deblur(np.zeros((kernel.shape[0] * 2, kernel.shape[1] * 2)), kernel, method, 0.01, **options)  # checks
         level = _noise_value(noise)
+        psf_targets = _psf_targets(inputs, save_psf, overwrite)
 
         def restore(image: np.ndarray) -> np.ndarray:
             blur = kernel
             if family is not None:
-                spec, blur = estimate_psf(image, family, noise=None if level == "auto" else level)
+                spec, blur = estimate_psf(image, family, noise=None if level == "auto" else level, progress=True)
                 typer.echo(f"estimated PSF: {spec}", err=True)
-            return api.deblur(image, blur, method, level, boundary=boundary, **options)
+            restored = api.deblur(image, blur, method, level, boundary=boundary, **options)
+            if psf_targets:
+                target = psf_targets.pop(0)
+                write_image(target, _psf_picture(blur, 1), bit_depth=16, overwrite=overwrite)
+                typer.echo(f"PSF -> {target}", err=True)
+            return restored
 
         _process(inputs, output, "deblurred", overwrite, bit_depth, restore, "deblurring")
+
+
+def _psf_targets(inputs: List[str], save_psf: Optional[Path], overwrite: bool) -> List[Path]:
+    """Where ``--save-psf`` writes each input's PSF (PNG), checked before any work; empty without it."""
+    if save_psf is None:
+        return []
+    paths = list_images(inputs)
+    targets = [t.with_suffix(".png") for t in _outputs(paths, save_psf, "psf")]
+    if len(paths) > 1:
+        save_psf.mkdir(parents=True, exist_ok=True)
+    for target in targets:
+        check_writable(target, overwrite=overwrite, inputs=paths, bit_depth=16)
+    return targets
 
 
 @app.command()
@@ -216,7 +240,8 @@ def degrade(
 def estimate_psf_command(
     inputs: List[str] = typer.Argument(..., help="Blurred images, folders or glob patterns.", metavar="IN..."),
     family: str = typer.Option(
-        "gauss", "--family", "-f", help=f"PSF family to fit: {', '.join(ESTIMATORS)} (gauss-aniso includes round blurs)."
+        "gauss", "--family", "-f", help=f"PSF family to fit: {', '.join(ESTIMATORS)} (gauss-aniso includes round "
+        "blurs; shake is free-form, shake@SIZE gives its odd support), or auto: the family that fits best."
     ),
     noise: str = NOISE,
     output: Optional[Path] = typer.Option(
@@ -227,8 +252,7 @@ def estimate_psf_command(
 ) -> None:
     """Estimate the blur of each image and print it as a PSF spec (IN<TAB>SPEC), for --psf."""
     with _user_errors():
-        if family not in ESTIMATORS:
-            raise RestoreError(f"cannot estimate a PSF of family {family!r}", f"use --family {' | '.join(ESTIMATORS)}")
+        auto_family(f"{AUTO}:{family}")  # checks the family and its @SIZE
         level = _noise_value(noise)
         paths = list_images(inputs)
         targets = [None] * len(paths) if output is None else _outputs(paths, output, "psf")
@@ -239,7 +263,8 @@ def estimate_psf_command(
             if target is not None:
                 check_writable(target, overwrite=overwrite, inputs=paths)
         for source, target in zip(tqdm(paths, desc="estimating", unit="image", disable=len(paths) < 2, file=sys.stderr), targets):
-            spec, kernel = estimate_psf(read_image(source)[0], family, noise=None if level == "auto" else level)
+            spec, kernel = estimate_psf(read_image(source)[0], family, noise=None if level == "auto" else level,
+                                        progress=True)
             typer.echo(f"{source}\t{spec}")
             if target is not None:
                 write_image(target, _psf_picture(kernel, zoom), bit_depth=16, overwrite=overwrite)

@@ -19,7 +19,7 @@ from tqdm import tqdm
 from restoretk import api
 from restoretk import psf as psf_module
 from restoretk.errors import RestoreError
-from restoretk.estimation import AUTO, ESTIMATORS, auto_family, estimate_psf
+from restoretk.estimation import AUTO, ESTIMATORS, auto_family, estimate_psf, rank_families
 from restoretk.io import check_writable, list_images, read_image, write_image
 from restoretk.methods import list_methods
 
@@ -164,7 +164,13 @@ def deblur(
 
         def restore(image: np.ndarray) -> np.ndarray:
             blur = kernel
-            if family is not None:
+            if family == AUTO:
+                ranked = rank_families(image, None if level == "auto" else level, progress=True)
+                spec, blur = ranked[0].spec, ranked[0].kernel
+                scores = ", ".join(f"{c.family} {c.score:.4f}" for c in ranked)
+                typer.echo(f"estimated PSF: {spec} (auto chose {ranked[0].family}; Whittle score, lower is better: "
+                           f"{scores})", err=True)
+            elif family is not None:
                 spec, blur = estimate_psf(image, family, noise=None if level == "auto" else level, progress=True)
                 typer.echo(f"estimated PSF: {spec}", err=True)
             restored = api.deblur(image, blur, method, level, boundary=boundary, **options)

@@ -118,6 +118,9 @@ def test_cli_estimates_deblurs_and_saves_the_psf(photo, tmp_path):
     assert "estimated PSF: shake 15x15 (free-form)" in result.output and out.exists()
     estimate = blind.estimate_kernel(read_image(photo)[0], 15)
     np.testing.assert_allclose(psf.parse(f"file:{saved}"), estimate, atol=2e-5 * estimate.max() / estimate.sum())
+    result = runner.invoke(app, ["deblur", str(photo), "--psf", "auto", "--noise", "0.01", "-o", str(out), "--overwrite"])
+    assert result.exit_code == 0, result.output
+    assert "(auto chose shake; Whittle score" in result.output and "gauss-aniso" in result.output
     assert read_image(out)[0].shape == read_image(photo)[0].shape
 
 

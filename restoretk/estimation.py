@@ -60,8 +60,11 @@ AUTO = "auto"
 AUTO_CANDIDATES = ("gauss-aniso", "motion", "shake")
 
 #: How much lower (mean Whittle negative log-likelihood per bin) a free-form kernel's
-#: score must be than the best parametric one's for ``auto`` to choose it.
-FREE_FORM_MARGIN = 0.02
+#: score must be than the best parametric one's for ``auto`` to choose it. On BSDS500 val
+#: photos (noise 0.01) the free-form estimate of a Gaussian blur scored between 0.07 lower
+#: and 0.02 higher than the Gaussian fit, that of a camera shake 0.3 lower, of a straight
+#: motion 0.19 lower.
+FREE_FORM_MARGIN = 0.1
 
 #: Side of the Welch tiles (frequency resolution 1/TILE cycles per pixel).
 TILE = 128

@@ -28,7 +28,7 @@ from tqdm import tqdm
 from restoretk import api
 from restoretk import psf as psf_module
 from restoretk.errors import RestoreError
-from restoretk.estimation import ESTIMATORS, auto_family, estimate_psf
+from restoretk.estimation import AUTO, ESTIMATORS, auto_family, estimate_psf, rank_families
 from restoretk.io import ImageInfo, check_writable, list_images, read_image, write_image
 from restoretk.limits import check_pixels
 from restoretk.methods import get_method, list_methods
@@ -189,7 +189,7 @@ def _process(
     suffix: str,
     overwrite: bool,
     bit_depth: Optional[int],
-    restore: Callable[[np.ndarray], np.ndarray],
+    restore: Callable[[np.ndarray, Path], np.ndarray],
     describe: str,
     skip_existing: bool = False,
     keep_going: bool = False,
@@ -218,7 +218,7 @@ def _process(
                     image, info = first if first is not None and first[1].source == source else read_image(source)
                     first = None
                     with shown():
-                        restored = restore(image)
+                        restored = restore(image, source)
                     alpha = info.alpha if target.suffix.lower() not in (".jpg", ".jpeg") else None  # JPEG has no alpha
                     if alpha is not None and alpha.shape != restored.shape[:2]:
                         from restoretk.resize import imresize
@@ -311,7 +311,8 @@ def deblur(
     psf: str = typer.Option(
         ..., "--psf",
         help="PSF spec, e.g. gauss:2, motion:15,30, file:k.png (see 'restoretk psf --help'); "
-        "auto or auto:FAMILY estimates it per image (see 'restoretk estimate-psf --help').",
+        "auto (the best-fitting family, camera shake included) or auto:FAMILY[@SIZE] estimates it per image "
+        "(see 'restoretk estimate-psf --help').",
     ),
     method: str = typer.Option("wiener", "--method", "-m", help="Deblurring method (see 'restoretk methods')."),
     noise: str = NOISE,
@@ -323,6 +324,10 @@ def deblur(
     bit_depth: Optional[int] = BIT_DEPTH,
     skip_existing: bool = SKIP_EXISTING,
     keep_going: bool = KEEP_GOING,
+    save_psf: Optional[str] = typer.Option(
+        None, "--save-psf", help="Also write the PSF used (estimated or given) as a 16-bit PNG, for --psf file:PATH: "
+        "a file (one input) or a folder (several).",
+    ),
 ) -> None:
     """Remove a blur, known or estimated. Without -o, writes NAME-deblurred.EXT beside each input."""
     with _user_errors():
@@ -331,18 +336,44 @@ def deblur(
         kernel = psf_module.parse(psf if family is None else "gauss:1")
         api.deblur(np.zeros((kernel.shape[0] * 2, kernel.shape[1] * 2)), kernel, method, 0.01, **options)  # checks
         level = _noise_value(noise)
+        psf_targets = _psf_targets(inputs, save_psf, overwrite)
 
-        def restore(image: np.ndarray) -> np.ndarray:
+        def restore(image: np.ndarray, source: Path) -> np.ndarray:
             blur = kernel
-            if family is not None:
-                spec, blur = estimate_psf(image, family, noise=None if level == "auto" else level)
+            if family == AUTO:
+                ranked = rank_families(image, None if level == "auto" else level, progress=True)
+                spec, blur = ranked[0].spec, ranked[0].kernel
+                scores = ", ".join(f"{c.family} {c.score:.4f}" for c in ranked)
+                typer.echo(f"estimated PSF: {spec} (auto chose {ranked[0].family}; Whittle score, lower is better: "
+                           f"{scores})", err=True)
+            elif family is not None:
+                spec, blur = estimate_psf(image, family, noise=None if level == "auto" else level, progress=True)
                 typer.echo(f"estimated PSF: {spec}", err=True)
-            return api.deblur(image, blur, method, level, boundary=boundary, **options)
+            restored = api.deblur(image, blur, method, level, boundary=boundary, **options)
+            if psf_targets:
+                target = psf_targets[source]
+                write_image(target, _psf_picture(blur, 1), bit_depth=16, overwrite=overwrite)
+                typer.echo(f"PSF -> {target}", err=True)
+            return restored
 
         _process(
             inputs, output, "deblurred", overwrite, bit_depth, restore, "deblurring", skip_existing, keep_going,
             None if family is not None else lambda image: api.check_image(image.shape, kernel),
         )
+
+
+def _psf_targets(inputs: List[str], save_psf: Optional[str], overwrite: bool) -> dict[Path, Path]:
+    """Where ``--save-psf`` writes each input's PSF (PNG), by input, checked before any work; empty without it."""
+    if save_psf is None:
+        return {}
+    paths = list_images(inputs)
+    outputs, folder = _outputs(paths, save_psf, "psf")
+    targets = [t.with_suffix(".png") for t in outputs]
+    if folder is not None:
+        folder.mkdir(parents=True, exist_ok=True)
+    for target in targets:
+        check_writable(target, overwrite=overwrite, inputs=paths, bit_depth=16)
+    return dict(zip(paths, targets))
 
 
 @app.command()
@@ -368,7 +399,7 @@ def upscale(
         level = _noise_value(noise)
         _process(
             inputs, output, f"x{scale}", overwrite, bit_depth,
-            lambda image: api.upscale(image, scale, method, psf, level, boundary=boundary, **options),
+            lambda image, source: api.upscale(image, scale, method, psf, level, boundary=boundary, **options),
             "upscaling", skip_existing, keep_going, lambda image: api.check_image(image.shape, scale=scale),
         )
 
@@ -382,18 +413,20 @@ def denoise(
     method: str = typer.Option("denoiser", "--method", "-m", help="Denoising method (see 'restoretk methods')."),
     option: List[str] = OPTIONS,
     weights: Optional[Path] = WEIGHTS,
-    output: Optional[Path] = OUTPUT,
+    output: Optional[str] = OUTPUT,
     overwrite: bool = OVERWRITE,
     bit_depth: Optional[int] = BIT_DEPTH,
+    skip_existing: bool = SKIP_EXISTING,
+    keep_going: bool = KEEP_GOING,
 ) -> None:
     """Remove noise. Without -o, writes NAME-denoised.EXT beside each input."""
     with _user_errors():
-        options = _with_weights(_parse_options(option), weights)
+        options = _method_options("denoise", method, option, weights)
         level = _noise_value(noise)
-        api.denoise(np.zeros((8, 8)), 0.01 if level == "auto" else level, method, **options)  # checks
         _process(
-            inputs, output, "denoised", overwrite, bit_depth, lambda image: api.denoise(image, level, method, **options),
-            "denoising",
+            inputs, output, "denoised", overwrite, bit_depth,
+            lambda image, source: api.denoise(image, level, method, **options),
+            "denoising", skip_existing, keep_going, lambda image: api.check_image(image.shape),
         )
 
 
@@ -421,7 +454,8 @@ def degrade(
 def estimate_psf_command(
     inputs: List[str] = typer.Argument(..., help="Blurred images, folders or glob patterns.", metavar="IN..."),
     family: str = typer.Option(
-        "gauss", "--family", "-f", help=f"PSF family to fit: {', '.join(ESTIMATORS)} (gauss-aniso includes round blurs)."
+        "gauss", "--family", "-f", help=f"PSF family to fit: {', '.join(ESTIMATORS)} (gauss-aniso includes round "
+        "blurs; shake is free-form, shake@SIZE gives its odd support), or auto: the family that fits best."
     ),
     noise: str = NOISE,
     output: Optional[str] = typer.Option(
@@ -432,8 +466,7 @@ def estimate_psf_command(
 ) -> None:
     """Estimate the blur of each image and print it as a PSF spec (IN<TAB>SPEC), for --psf."""
     with _user_errors():
-        if family not in ESTIMATORS:
-            raise RestoreError(f"cannot estimate a PSF of family {family!r}", f"use --family {' | '.join(ESTIMATORS)}")
+        auto_family(f"{AUTO}:{family}")  # checks the family and its @SIZE
         level = _noise_value(noise)
         _check_zoom(zoom)
         set_threads(chosen_threads())
@@ -446,7 +479,8 @@ def estimate_psf_command(
         if folder is not None:
             folder.mkdir(parents=True, exist_ok=True)
         for source, target in zip(tqdm(paths, desc="estimating", unit="image", disable=len(paths) < 2, file=sys.stderr), targets):
-            spec, kernel = estimate_psf(read_image(source)[0], family, noise=None if level == "auto" else level)
+            spec, kernel = estimate_psf(read_image(source)[0], family, noise=None if level == "auto" else level,
+                                        progress=True)
             typer.echo(f"{source}\t{spec}")
             if target is not None:
                 write_image(target, _psf_picture(kernel, zoom), bit_depth=16, overwrite=overwrite)

@@ -257,6 +257,28 @@ def test_the_blind_scenario_tells_methods_the_psf_the_runner_estimates(images, t
     assert {(r.method, r.n_images) for r in rows} == {("test-spy", 3), ("wiener", 3), ("identity", 3)}
 
 
+def test_the_shake_blind_scenario_adds_true_psf_and_error_ratio_rows(images, tmp_path, estimates):
+    blind = get_scenario("deblur-shake-blind")
+    folder, label = open_images(images, None, None)
+    name, image = folder[0]
+    np.testing.assert_array_equal(blind.case(name, image).degraded, get_scenario("deblur-motion").case(name, image).degraded)
+    run = run_bench([blind], folder, label, tmp_path, methods=["wiener"], workers=1, figures=False, progress=False)
+    assert estimates == [("shake", 0.01)] * 3
+    rows, markdown = write_report(run)
+    table = {r.method: r for r in rows}
+    assert list(table) == ["wiener", "wiener, true PSF", "wiener, error ratio", "identity"]
+    assert table["wiener, error ratio"].kind == "error ratio" and table["wiener, true PSF"].n_images == 3
+    per_image = {(r["method"], r["image"]): r for r in _rows(tmp_path / "per_image.csv")}
+    for k in range(3):
+        estimated, told, ratio = (per_image[(m, f"img{k}")] for m in ("wiener", "wiener, true PSF", "wiener, error ratio"))
+        expected = 10 ** ((float(told["psnr"]) - float(estimated["psnr"])) / 10)
+        assert float(ratio["psnr"]) == pytest.approx(expected, rel=1e-3)
+        assert ratio["ssim"] == str(int(expected <= 3))
+    assert "share of images with an error ratio ≤ 3" in markdown
+    again = run_bench([blind], folder, label, tmp_path, methods=["wiener"], workers=1, figures=False, progress=False)
+    assert sum(again.reused.values()) == 12 and len(estimates) == 3  # nothing recomputed, nothing estimated
+
+
 @pytest.fixture(scope="module")
 def photos(tmp_path_factory) -> Path:
     """Two 8-bit 168×176 images with a photo's 1/f spectrum, large enough to estimate a blur from."""

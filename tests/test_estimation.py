@@ -73,11 +73,16 @@ def test_straight_motion_length_and_angle(coffee):
 
 
 def test_auto_spec_selects_a_family():
-    assert auto_family("auto") == "gauss-aniso"
+    assert auto_family("auto") == "auto"
     assert auto_family("AUTO:gauss") == "gauss"
+    assert auto_family("auto:shake@21") == "shake@21"
     assert auto_family("gauss:2") is None and auto_family(np.ones((3, 3))) is None
-    with pytest.raises(RestoreError, match="gauss, gauss-aniso, motion"):
+    with pytest.raises(RestoreError, match="auto, gauss, gauss-aniso, motion, shake"):
         auto_family("auto:blob")
+    with pytest.raises(RestoreError, match="takes no support size"):
+        auto_family("auto:gauss@15")
+    with pytest.raises(RestoreError, match="not a number"):
+        auto_family("auto:shake@big")
 
 
 def test_deblur_with_auto_psf_is_close_to_the_true_psf(astronaut):
@@ -110,4 +115,4 @@ def test_cli_prints_the_spec_and_writes_the_kernel(astronaut, tmp_path):
     assert "estimated PSF: gauss:" in result.output
     assert (tmp_path / "blurred-deblurred.png").exists()
     result = runner.invoke(app, ["estimate-psf", str(source), "--family", "blob"])
-    assert result.exit_code == 2 and "--family gauss" in result.output
+    assert result.exit_code == 2 and "use one of: auto, gauss" in result.output

@@ -553,10 +553,17 @@ def test_two_gloo_ranks_train_what_one_process_trains_with_the_same_batch(tmp_pa
         "--epochs", "1", "--steps-per-epoch", "3", "--batch-size", "2", "--patch", "16", "--data", str(photos),
         "--val-images", "2", "--seed", "5", "--threads", "1", "--workers", "0", "--precision", "fp32", "--nproc", "2",
     ]  # fmt: skip
-    done = subprocess.run(
-        [sys.executable, "-m", "restoretk", "train", *arguments], capture_output=True, text=True, timeout=300
-    )
-    assert done.returncode == 0, done.stderr[-2000:]
+    def train():
+        return subprocess.run(
+            [sys.executable, "-m", "restoretk", "train", *arguments], capture_output=True, text=True, timeout=300
+        )
+
+    done = train()
+    if done.returncode and "SIGABRT" in done.stderr:
+        # once in a few loaded full-suite runs a rank aborted while gloo set up its
+        # connections, before any training; a second try tells that from a real fault
+        done = train()
+    assert done.returncode == 0, done.stderr[-6000:]
     a, b = (load_weights(tmp_path / run / "model.safetensors").state_dict() for run in ("one", "two"))
     worst = max(float((a[k] - b[k]).abs().max()) for k in a)
     assert worst < 1e-4, worst  # float rounding: gradients are summed in another order

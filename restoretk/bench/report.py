@@ -21,7 +21,7 @@ import numpy as np
 
 from restoretk.bench.peers import IDENTITY, resolve_contender
 from restoretk.bench.runner import BenchRun, failures_by_method
-from restoretk.bench.scenarios import EstimationScenario, Scenario
+from restoretk.bench.scenarios import ERROR_RATIO_ROW, BlindScenario, EstimationScenario, Scenario
 
 __all__ = ["SummaryRow", "summarise", "write_report", "SUMMARY_FIELDS"]
 
@@ -76,6 +76,8 @@ def summarise(run: BenchRun) -> list[SummaryRow]:
 def _kind(scenario: Scenario, method: str) -> str:
     if isinstance(scenario, EstimationScenario):
         return "estimator"
+    if isinstance(scenario, BlindScenario) and method != BlindScenario.method_of(method):
+        return "error ratio" if method == ERROR_RATIO_ROW.format(method=BlindScenario.method_of(method)) else "true PSF"
     return resolve_contender(method, scenario.task).kind
 
 

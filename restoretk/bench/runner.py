@@ -43,7 +43,14 @@ import numpy as np
 from restoretk import estimation
 from restoretk.bench.cluster import Workers
 from restoretk.bench.peers import IDENTITY, applies, contender_names, resolve_contender
-from restoretk.bench.scenarios import Case, EstimationScenario, Scenario, quantise_8bit
+from restoretk.bench.scenarios import (
+    ERROR_RATIO_BOUND,
+    BlindScenario,
+    Case,
+    EstimationScenario,
+    Scenario,
+    quantise_8bit,
+)
 from restoretk.data import ImageFolder, find_data_root
 from restoretk.errors import InputError, RestoreError
 from restoretk.metrics import score
@@ -111,7 +118,7 @@ def plan_methods(scenarios: Sequence[Scenario], methods: Sequence[str] | None) -
                 chosen.append(name)
                 used.add(name)
         if chosen:
-            plan[scenario.name] = [n for n in chosen if n != IDENTITY] + [IDENTITY]
+            plan[scenario.name] = _rows([n for n in chosen if n != IDENTITY] + [IDENTITY], scenario)
     unknown = [name for name in methods if name not in used]
     if unknown:
         tasks = sorted({s.task for s in scenarios})
@@ -126,7 +133,14 @@ def plan_methods(scenarios: Sequence[Scenario], methods: Sequence[str] | None) -
 def _contenders(scenario: Scenario) -> list[str]:
     if isinstance(scenario, EstimationScenario):
         return scenario.quantities()
-    return contender_names(scenario.task, _scale(scenario))
+    return _rows(contender_names(scenario.task, _scale(scenario)), scenario)
+
+
+def _rows(methods: list[str], scenario: Scenario) -> list[str]:
+    """The row names of ``methods`` on ``scenario``: a blind one compared with the truth adds two per method."""
+    if isinstance(scenario, BlindScenario):
+        return [row for method in methods for row in scenario.rows_of(method)]
+    return methods
 
 
 def _scale(scenario: Scenario) -> int:
@@ -195,26 +209,41 @@ def run_task(task: Task) -> TaskResult:
         return TaskResult(task, [], [Failure(scenario.name, m, name, reason) for m in task.methods])
     rows, failures = [], []
     panels: dict[str, np.ndarray] | None = {"truth": case.truth} if task.keep_outputs else None
-    for method in task.methods:
+    versus_truth = isinstance(scenario, BlindScenario) and scenario.versus_truth
+    true_case = scenario.true_case(name, image) if versus_truth else None
+    methods = dict.fromkeys(BlindScenario.method_of(m) for m in task.methods) if versus_truth else task.methods
+    for method in methods:
         try:
-            contender = resolve_contender(method, scenario.task)
-            start = time.perf_counter()
-            # each gets its own copy of the same input: one that writes into it cannot alter the next one's
-            output = contender.run(dataclasses.replace(case, degraded=case.degraded.copy()))
-            seconds = time.perf_counter() - start
-            output = np.clip(np.asarray(output, dtype=np.float64), 0.0, 1.0)
-            if output.shape != case.truth.shape:
-                raise RestoreError(f"output of shape {output.shape}, expected {case.truth.shape}")
-            if scenario.quantise:
-                output = quantise_8bit(output)
-            values = score(output, case.truth, scenario.protocol)
+            output, values, seconds = _restore_and_score(method, case, scenario)
+            rows.append(_row(scenario, method, name, f"{values['psnr']:.4f}", f"{values['ssim']:.5f}", seconds))
+            compared = scenario.rows_of(method)[1:] if true_case is not None else []
+            if compared:
+                _, told, told_seconds = _restore_and_score(method, true_case, scenario)
+                true_row, ratio_row = compared
+                rows.append(_row(scenario, true_row, name, f"{told['psnr']:.4f}", f"{told['ssim']:.5f}", told_seconds))
+                ratio = 10 ** ((told["psnr"] - values["psnr"]) / 10)  # the PSNRs' shared peak cancels
+                rows.append(_row(scenario, ratio_row, name, f"{ratio:.4f}", str(int(ratio <= ERROR_RATIO_BOUND)), 0.0))
         except Exception as error:  # noqa: BLE001 - a method that cannot run is reported, not fatal
             failures.append(Failure(scenario.name, method, name, _reason(error)))
             continue
-        rows.append(_row(scenario, method, name, f"{values['psnr']:.4f}", f"{values['ssim']:.5f}", seconds))
         if panels is not None:
             panels[method] = output.astype(np.float32)
     return TaskResult(task, rows, failures, panels)
+
+
+def _restore_and_score(method: str, case: Case, scenario: Scenario) -> tuple[np.ndarray, dict[str, float], float]:
+    """Run ``method`` on (a copy of) ``case``'s input; its output as scored, the scores and its seconds."""
+    contender = resolve_contender(method, scenario.task)
+    start = time.perf_counter()
+    # each gets its own copy of the same input: one that writes into it cannot alter the next one's
+    output = contender.run(dataclasses.replace(case, degraded=case.degraded.copy()))
+    seconds = time.perf_counter() - start
+    output = np.clip(np.asarray(output, dtype=np.float64), 0.0, 1.0)
+    if output.shape != case.truth.shape:
+        raise RestoreError(f"output of shape {output.shape}, expected {case.truth.shape}")
+    if scenario.quantise:
+        output = quantise_8bit(output)
+    return output, score(output, case.truth, scenario.protocol), seconds
 
 
 def _row(scenario: Scenario, method: str, image: str, psnr: str, ssim: str, seconds: float) -> dict[str, str]:

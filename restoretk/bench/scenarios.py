@@ -34,7 +34,7 @@ from restoretk.solvers.wiener import QUANTISATION_NOISE
 from restoretk.methods.registry import Degradation
 from restoretk.metrics import MetricProtocol, score
 from restoretk.noise import estimate_noise
-from restoretk.psf_error import gaussian_sigmas, perturb_psf
+from restoretk.psf_error import aligned_kernel_error, gaussian_sigmas, perturb_psf
 from restoretk.resize import downscale_kernel, imresize_uint8, modcrop
 
 __all__ = [
@@ -53,6 +53,9 @@ __all__ = [
     "BlurDecimateSRScenario",
     "register_scenario",
     "get_scenario",
+    "TRUE_PSF_ROW",
+    "ERROR_RATIO_ROW",
+    "ERROR_RATIO_BOUND",
     "list_scenarios",
     "scenario_seed",
     "quantise_8bit",
@@ -314,26 +317,68 @@ class RandomGaussScenario(DeblurScenario):
         )
 
 
+#: Rows a blind scenario that compares with the truth adds for each method M: M told the
+#: true PSF, and Levin et al.'s error ratio (the squared error of M with the estimate over
+#: that of M with the true PSF).
+TRUE_PSF_ROW = "{method}, true PSF"
+ERROR_RATIO_ROW = "{method}, error ratio"
+
+#: The error ratio up to which a blind estimate counts as good (Levin et al. 2009).
+ERROR_RATIO_BOUND = 3.0
+
+
 @dataclass(frozen=True, kw_only=True)
 class BlindScenario(Scenario):
     """The cases of the deblurring scenario ``exact``, but methods are not told the PSF.
 
     The runner estimates it once per image (:attr:`Scenario.blind`, the family given to
     :func:`restoretk.estimation.estimate_psf`) and tells every method the estimate, so
-    the gap to ``exact``'s results is what not knowing the PSF costs.
+    the gap to ``exact``'s results is what not knowing the PSF costs. With
+    ``versus_truth`` every method also runs told the true PSF (row ``M, true PSF``), and
+    row ``M, error ratio`` holds Levin et al.'s error ratio in its PSNR column and, in
+    its SSIM column, 1 when that ratio is at most :data:`ERROR_RATIO_BOUND` (else 0),
+    so that its mean is the share of images estimated well.
     """
 
     exact: DeblurScenario
     blind: str | None = "gauss-aniso"
+    versus_truth: bool = False
 
     def case(self, image_name: str, image: np.ndarray) -> Case:
         true = self.exact.case(image_name, image)
         return replace(true, scenario=self.name, degradation=replace(true.degradation, psf=None), psf_spec=None)
 
+    def true_case(self, image_name: str, image: np.ndarray) -> Case:
+        """The case as ``exact`` has it: methods told the true PSF."""
+        return replace(self.exact.case(image_name, image), scenario=self.name)
+
+    def rows_of(self, method: str) -> list[str]:
+        """The rows that ``method`` gives: itself, then (``versus_truth``) its true-PSF and error-ratio rows."""
+        if not self.versus_truth or method == "identity":
+            return [method]
+        return [method, TRUE_PSF_ROW.format(method=method), ERROR_RATIO_ROW.format(method=method)]
+
+    @staticmethod
+    def method_of(row: str) -> str:
+        """The method a row name belongs to (the inverse of :meth:`rows_of`)."""
+        return row.partition(", ")[0]
+
     def definition(self) -> str:
+        compared = (
+            "; each method also told the true PSF, and the error ratio (Levin et al. 2009) = its squared error "
+            "with the estimate / with the true PSF" if self.versus_truth else ""
+        )
         return (
             f"{self.exact.definition()} (the inputs of {self.exact.name}); blind: every method is told the PSF "
-            f"that estimate_psf(family={self.blind!r}) finds, once per image"
+            f"that estimate_psf(family={self.blind!r}) finds, once per image{compared}"
+        )
+
+    def scoring(self) -> str:
+        if not self.versus_truth:
+            return super().scoring()
+        return (
+            f"{super().scoring()}; rows 'M, error ratio': PSNR column = mean error ratio, SSIM column = share of "
+            f"images with an error ratio ≤ {ERROR_RATIO_BOUND:g}"
         )
 
 
@@ -366,6 +411,10 @@ class EstimationScenario(Scenario):
     - ``motion on shake``: a camera shake as ``deblur-motion``, estimated as a straight
       motion; error: the PSNR (dB) that a Wiener restoration loses with the estimate
       instead of the true PSF; estimate: the PSNR with the estimate;
+    - ``shake on shake``: the same camera shake, estimated free-form (family ``shake``,
+      support not told); error: the relative L2 kernel error after the best shift
+      (:func:`restoretk.psf_error.aligned_kernel_error`); estimate: the PSNR (dB) a
+      Wiener restoration loses with it, as in ``motion on shake``;
     - ``noise σn=N``: blur ``gauss:2@support``, noise N; :func:`restoretk.estimate_noise`
       (what ``--noise auto`` runs); error ``|σ̂n − N|``, estimate ``σ̂n``.
     """
@@ -413,6 +462,7 @@ class EstimationScenario(Scenario):
             probes[f"gauss σ=2, {label}, noise not told"] = (blur, measure)
         shake = ShakeDeblurScenario(f"{self.name}/shake", self.version, noise=self.noise, sizes=self.shake_sizes)
         probes["motion on shake"] = (shake, functools.partial(_wiener_loss, self.protocol))
+        probes["shake on shake"] = (shake, functools.partial(_kernel_error, self.protocol))
         for level in self.noise_levels:
             noisy = source(f"noise:{level:g}", f"gauss:2@{self.support}", level)
             probes[f"noise σn={level:g}"] = (noisy, functools.partial(_noise_error, level))
@@ -425,7 +475,8 @@ class EstimationScenario(Scenario):
             f"(S = {', '.join(f'{s:g}' for s in self.sigmas)}), noise σ = {self.noise:g}, estimated by "
             f"estimate_psf(family = {' | '.join(self.families)}); gauss:2 with the noise not told: "
             f"{', '.join(label for label, _, _ in self.hard_cases)}; a camera shake (odd size {low}–{high}), "
-            f"noise σ = {self.noise:g}, estimated as a straight motion (family 'motion'); noise "
+            f"noise σ = {self.noise:g}, estimated as a straight motion (family 'motion') and free-form "
+            f"(family 'shake'); noise "
             f"σn = {', '.join(f'{n:g}' for n in self.noise_levels)} on gauss:2@{self.support}, estimated by "
             f"estimate_noise (--noise auto); all valid formation"
         )
@@ -434,7 +485,8 @@ class EstimationScenario(Scenario):
         return (
             "error: |σ̂ − σ| in pixels (mean over both axes for an anisotropic estimate), estimate σ̂; "
             "motion: PSNR lost by Wiener with the estimate instead of the true PSF (dB), estimate = that PSNR "
-            f"({self.protocol.describe()}); noise: |σ̂n − σn|, estimate σ̂n; means over images"
+            f"({self.protocol.describe()}); shake: kernel error ‖k̂ − k‖/‖k‖ at the best shift, estimate = the "
+            "PSNR Wiener loses with it (dB); noise: |σ̂n − σn|, estimate σ̂n; means over images"
         )
 
 
@@ -460,13 +512,21 @@ def _wiener_loss(protocol: MetricProtocol, case: Case) -> Measurement:
     start = time.perf_counter()
     _, kernel = estimation.estimate_psf(case.degraded, family="motion", noise=case.degradation.noise)
     seconds = time.perf_counter() - start
+    estimated = _wiener_psnr(protocol, case, kernel)
+    return Measurement(_wiener_psnr(protocol, case, case.degradation.psf) - estimated, estimated, seconds)
 
-    def wiener_psnr(psf: np.ndarray) -> float:
-        restored = api.deblur(case.degraded, psf, "wiener", case.degradation.noise)
-        return score(np.asarray(restored, np.float64), case.truth, protocol)["psnr"]
 
-    estimated = wiener_psnr(kernel)
-    return Measurement(wiener_psnr(case.degradation.psf) - estimated, estimated, seconds)
+def _kernel_error(protocol: MetricProtocol, case: Case) -> Measurement:
+    start = time.perf_counter()
+    _, kernel = estimation.estimate_psf(case.degraded, family="shake", noise=case.degradation.noise)
+    seconds = time.perf_counter() - start
+    loss = _wiener_psnr(protocol, case, case.degradation.psf) - _wiener_psnr(protocol, case, kernel)
+    return Measurement(aligned_kernel_error(kernel, case.degradation.psf), loss, seconds)
+
+
+def _wiener_psnr(protocol: MetricProtocol, case: Case, psf: np.ndarray) -> float:
+    restored = api.deblur(case.degraded, psf, "wiener", case.degradation.noise)
+    return score(np.asarray(restored, np.float64), case.truth, protocol)["psnr"]
 
 
 def _noise_error(level: float, case: Case) -> Measurement:
@@ -630,5 +690,6 @@ register_scenario(PerturbedPSFScenario("deblur-motion-psferr", "1", exact=get_sc
 register_scenario(RandomGaussScenario("deblur-gauss-random", "1", noise=0.01, formation="valid", sigmas=(1.0, 3.0)))
 register_scenario(BlindScenario("deblur-gauss-blind", "1", exact=get_scenario("deblur-gauss-random")))
 register_scenario(EstimationScenario("psf-estimation", "1"))
+register_scenario(BlindScenario("deblur-shake-blind", "1", exact=get_scenario("deblur-motion"), blind="shake", versus_truth=True))
 for _sigma in (15, 25, 50):
     register_scenario(DenoiseScenario(f"denoise-{_sigma}", "1", sigma=float(_sigma)))

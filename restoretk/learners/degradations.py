@@ -102,18 +102,30 @@ def camera_blurs(rng: np.random.Generator) -> tuple[np.ndarray, float, str]:
     ('shake:1097657232,15', (15, 15), 0.0001)
     """
     family = rng.choice(["gauss", "gauss-anisotropic", "shake", "motion", "disk"], p=[0.25, 0.2, 0.3, 0.15, 0.1])
-    if family == "gauss":
-        spec = f"gauss:{rng.uniform(0.5, 4.0):.2f}"
-    elif family == "gauss-anisotropic":
-        wide = rng.uniform(1.0, 4.0)
-        spec = f"gauss:{wide:.2f},{rng.uniform(0.3, wide):.2f},{rng.uniform(0, 180):.0f}"
-    elif family == "shake":
-        spec = f"shake:{rng.integers(2**31)},{2 * rng.integers(5, 16) + 1}"
-    elif family == "motion":
-        spec = f"motion:{rng.uniform(3, 25):.1f},{rng.uniform(0, 180):.0f}"
-    else:
-        spec = f"disk:{rng.uniform(1, 6):.2f}"
+    spec = _blur_spec(family, rng, shake_sizes=(11, 31), motion_lengths=(3, 25), disk_radii=(1, 6))
     return psf.parse(spec), _deblur_noise(rng), spec
+
+
+def _blur_spec(
+    family: str,
+    rng: np.random.Generator,
+    *,
+    shake_sizes: tuple[int, int],
+    motion_lengths: tuple[float, float],
+    disk_radii: tuple[float, float],
+) -> str:
+    """A random spec of ``family``: Gaussians of σ 0.5–4 (elongated: 1–4 by 0.3–that), shakes of odd sizes, ..."""
+    if family == "gauss":
+        return f"gauss:{rng.uniform(0.5, 4.0):.2f}"
+    if family == "gauss-anisotropic":
+        wide = rng.uniform(1.0, 4.0)
+        return f"gauss:{wide:.2f},{rng.uniform(0.3, wide):.2f},{rng.uniform(0, 180):.0f}"
+    if family in ("shake", "handheld"):
+        low, high = shake_sizes
+        return f"{family}:{rng.integers(2**31)},{2 * rng.integers(low // 2, high // 2 + 1) + 1}"
+    if family == "motion":
+        return f"motion:{rng.uniform(*motion_lengths):.1f},{rng.uniform(0, 180):.0f}"
+    return f"disk:{rng.uniform(*disk_radii):.2f}"
 
 
 @register_degradations("handheld", task="deblur")
@@ -133,17 +145,7 @@ def handheld_blurs(rng: np.random.Generator) -> tuple[np.ndarray, float, str]:
     family = rng.choice(
         ["handheld", "shake", "motion", "disk", "gauss", "gauss-anisotropic"], p=[0.3, 0.1, 0.15, 0.1, 0.2, 0.15]
     )
-    if family in ("handheld", "shake"):
-        spec = f"{family}:{rng.integers(2**31)},{2 * rng.integers(5, 21) + 1}"
-    elif family == "motion":
-        spec = f"motion:{rng.uniform(3, 31):.1f},{rng.uniform(0, 180):.0f}"
-    elif family == "disk":
-        spec = f"disk:{rng.uniform(1, 8):.2f}"
-    elif family == "gauss":
-        spec = f"gauss:{rng.uniform(0.5, 4.0):.2f}"
-    else:
-        wide = rng.uniform(1.0, 4.0)
-        spec = f"gauss:{wide:.2f},{rng.uniform(0.3, wide):.2f},{rng.uniform(0, 180):.0f}"
+    spec = _blur_spec(family, rng, shake_sizes=(11, 41), motion_lengths=(3, 31), disk_radii=(1, 8))
     return psf.parse(spec), _deblur_noise(rng), spec
 
 

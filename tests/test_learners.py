@@ -577,3 +577,17 @@ def test_nproc_is_not_passed_on_to_the_ranks():
     from restoretk.learners.command import _without_nproc
 
     assert _without_nproc(["--nproc", "2", "--epochs", "3", "--nproc=4"]) == ["--epochs", "3"]
+
+
+def test_a_dead_data_worker_is_a_one_line_error():
+    from restoretk.learners.batches import _answered
+
+    def dying():
+        yield "batch"
+        raise RuntimeError("DataLoader worker (pid(s) 123) exited unexpectedly")
+
+    stream = _answered(dying())
+    assert next(stream) == "batch"
+    with pytest.raises(RestoreError, match=r"a data worker failed \(DataLoader worker .* exited unexpectedly\); "
+                       r"resume with --resume --workers 0"):
+        next(stream)

@@ -18,11 +18,15 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader, Dataset
 
+from restoretk.errors import RestoreError
 from restoretk.learners.degradations import PairSampler
 from restoretk.learners.heads import Head, Problem
 from restoretk.solvers.wiener import solver_extension
 
 __all__ = ["TrainingBatches", "batches"]
+
+#: Seconds the trainer waits for a worker's next batch before it gives up.
+WORKER_TIMEOUT = 600
 
 
 class TrainingBatches(Dataset):
@@ -102,7 +106,24 @@ def batches(dataset: TrainingBatches, first: int, stop: int, workers: int) -> It
         num_workers=workers,
         prefetch_factor=2,
         worker_init_fn=_worker_setup,
+        # a worker that cannot start (a broken install, say) stops the run instead of hanging it
+        timeout=WORKER_TIMEOUT,
         # not fork: Numba's OpenMP threads (the extension's fade) forbid forking a process that used them
         multiprocessing_context="spawn",
     )
-    return iter(loader)
+    return _answered(iter(loader))
+
+
+def _answered(stream: Iterator[tuple[Problem, torch.Tensor]]) -> Iterator[tuple[Problem, torch.Tensor]]:
+    """The loader's batches; a worker that died or stopped answering is a one-line error."""
+    while True:
+        try:
+            batch = next(stream)
+        except StopIteration:
+            return
+        except RuntimeError as error:  # the DataLoader's words for a dead or silent worker
+            raise RestoreError(
+                f"a data worker failed ({' '.join(str(error).split())[:200]})",
+                "resume with --resume --workers 0 to see the worker's error here",
+            ) from error
+        yield batch

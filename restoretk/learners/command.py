@@ -82,7 +82,7 @@ def train(
             raise typer.Exit(launch(nproc, _without_nproc(sys.argv[sys.argv.index("train") + 1 :])))
         command = shlex.join(["restoretk", *sys.argv[1:]])
         if resume:
-            trainer = Trainer.resume(out, epochs=epochs, command=command)
+            trainer = Trainer.resume(out, epochs=epochs, command=command, workers=workers)
         else:
             if (out / CHECKPOINT).exists():
                 raise RestoreError(f"{out} already holds a run", "add --resume to continue it, or choose another --out")

@@ -396,8 +396,13 @@ class Trainer:
         return path
 
     @classmethod
-    def resume(cls, out: str | Path, *, epochs: int | None = None, command: str | None = None) -> Trainer:
-        """The run saved in ``out``, ready to continue; ``epochs`` extends it."""
+    def resume(
+        cls, out: str | Path, *, epochs: int | None = None, command: str | None = None, workers: int | None = None
+    ) -> Trainer:
+        """The run saved in ``out``, ready to continue; ``epochs`` extends it, ``workers`` changes its data workers.
+
+        The workers change nothing that is computed (pair ``k`` has its own seed).
+        """
         path = Path(out) / CHECKPOINT
         if not path.is_file():
             raise RestoreError(f"nothing to resume: {path} does not exist", "start the run without --resume")
@@ -408,6 +413,8 @@ class Trainer:
             if epochs < state["epoch"]:
                 raise RestoreError(f"--epochs {epochs} is fewer than the {state['epoch']} already done", "ask for more")
             config.epochs = epochs
+        if workers is not None:
+            config.workers = workers
         trainer = cls(config, command)
         trainer.model.load_state_dict(state["model"])
         trainer.optimizer.load_state_dict(state["optimizer"])

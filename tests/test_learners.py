@@ -7,6 +7,7 @@ BSDS500 or shipped weights.
 from __future__ import annotations
 
 import csv
+import shutil
 import subprocess
 import sys
 import signal
@@ -554,6 +555,7 @@ def test_two_gloo_ranks_train_what_one_process_trains_with_the_same_batch(tmp_pa
         "--val-images", "2", "--seed", "5", "--threads", "1", "--workers", "0", "--precision", "fp32", "--nproc", "2",
     ]  # fmt: skip
     def train():
+        shutil.rmtree(tmp_path / "two", ignore_errors=True)  # a fresh run each try
         return subprocess.run(
             [sys.executable, "-m", "restoretk", "train", *arguments], capture_output=True, text=True, timeout=300
         )

@@ -145,8 +145,8 @@ def denoise(
 
     Examples
     --------
-    >>> from skimage.data import camera
-    >>> sharp = camera()[100:228, 100:228] / 255.0
+    >>> from skimage.data import astronaut
+    >>> sharp = astronaut()[100:228, 150:278] / 255.0
     >>> noisy = degrade(sharp, noise=0.1, seed=1)
     >>> restored = denoise(noisy, 0.1)
     >>> bool(np.abs(restored - sharp).mean() < 0.5 * np.abs(noisy - sharp).mean())

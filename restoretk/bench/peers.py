@@ -222,10 +222,9 @@ def _bm3d(case: Case) -> np.ndarray:
     "(needs restoretk[peers])",
 )
 def _pnp_ffdnet(case: Case) -> np.ndarray:
-    from restoretk.solvers.denoisers import get_denoiser, optional_package
+    from restoretk.solvers.denoisers import get_denoiser
     from restoretk.solvers.pnp import plug_and_play
 
-    optional_package("ffdnet")
     image = np.ascontiguousarray(np.moveaxis(case.degraded, -1, 0))
     restored = plug_and_play(image, case.degradation, get_denoiser("ffdnet").denoise, iterations=8)
     return np.moveaxis(restored, 0, -1)
@@ -235,14 +234,14 @@ def _pnp_ffdnet(case: Case) -> np.ndarray:
 def _bm3d_deblur(case: Case) -> np.ndarray:
     from restoretk.boundary import extend
     from restoretk.solvers.denoisers import optional_package
-    from restoretk.solvers.wiener import solver_extension
+    from restoretk.solvers.wiener import QUANTISATION_NOISE, solver_extension
 
     package = optional_package("bm3d")
     degradation = case.degradation
     plan = solver_extension(degradation)
     image = np.ascontiguousarray(np.moveaxis(case.degraded, -1, 0), dtype=np.float32)
     ext = extend(image, plan.margin, "auto", fade=plan.fade)  # bm3d's deblurring assumes a periodic image
-    sigma = max(degradation.noise, 1 / 255 / np.sqrt(12))
+    sigma = max(degradation.noise, QUANTISATION_NOISE)
     restored = np.stack([package.bm3d_deblurring(channel, sigma, degradation.psf) for channel in ext.padded])
     return np.moveaxis(ext.crop(restored.astype(np.float32), 1), 0, -1)
 

@@ -62,13 +62,19 @@ def inference_precision(model: Head, device: str, precision: str = "auto") -> to
     """
     if precision != "auto":
         return resolve_precision(precision, device)
-    measured = json.loads(MEASURED_PRECISION.read_text()) if MEASURED_PRECISION.is_file() else {}
+    measured = _measured_precision(MEASURED_PRECISION.stat().st_mtime if MEASURED_PRECISION.is_file() else 0.0)
     if "_checksum" not in model.__dict__:  # the model is cached, and so is this
         model.__dict__["_checksum"] = tensor_checksum(model.state_dict())
     checksum = model.__dict__["_checksum"]
     entry = measured.get(model.architecture["head"], {})
     safe = entry.get("checksum") == checksum and abs(entry.get("bf16_psnr_change_db", 1.0)) <= BF16_TOLERANCE_DB
     return resolve_precision("auto", device) if safe else None
+
+
+@functools.lru_cache(maxsize=1)
+def _measured_precision(modified: float) -> dict:
+    """``precision.json``, read once per version of the file (pnp asks per iteration)."""
+    return json.loads(MEASURED_PRECISION.read_text()) if modified else {}
 
 
 @functools.lru_cache(maxsize=4)

@@ -312,7 +312,6 @@ class Trainer:
         self.sums[0] += loss.item() * len(target)
         self.sums[3] += len(target)
         self.step += 1
-        self.sampler.drawn += len(target)
 
     def _end_epoch(self) -> None:
         started = time.perf_counter()
@@ -376,7 +375,8 @@ class Trainer:
             "model": self.model.state_dict(),
             "optimizer": self.optimizer.state_dict(),
             "scheduler": self.scheduler.state_dict(),
-            "sampler": self.sampler.state,
+            # pairs handed out so far, derived from the position (the same on every rank)
+            "sampler": {"drawn": (self.epoch * self.config.steps_per_epoch + self.step) * self.config.batch_size},
             "torch_rng": torch.get_rng_state(),
             "cuda_rng": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
             "epoch": self.epoch,

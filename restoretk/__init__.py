@@ -1,5 +1,8 @@
 """restoretk: restore degraded photographs with exact operators and learned null-space residuals.
 
+The public names load on first use (PEP 562), so that ``import restoretk`` and the
+command line's ``--help`` do not pay for SciPy and Torch until a restoration runs.
+
 Examples
 --------
 >>> import restoretk
@@ -7,27 +10,48 @@ Examples
 ['wiener', 'pinv']
 """
 
-from restoretk.api import deblur, degrade, denoise, reference_crop, upscale
-from restoretk.errors import InputError, RestoreError
-from restoretk.estimation import estimate_psf
-from restoretk.methods import Degradation, get_method, list_methods, register_method
-from restoretk.noise import estimate_noise
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
-__all__ = [
-    "deblur",
-    "upscale",
-    "denoise",
-    "degrade",
-    "reference_crop",
-    "estimate_noise",
-    "estimate_psf",
-    "list_methods",
-    "get_method",
-    "register_method",
-    "Degradation",
-    "RestoreError",
-    "InputError",
-    "__version__",
-]
+#: Each public name and the module that defines it.
+_HOMES = {
+    "deblur": "restoretk.api",
+    "upscale": "restoretk.api",
+    "denoise": "restoretk.api",
+    "degrade": "restoretk.api",
+    "reference_crop": "restoretk.api",
+    "estimate_noise": "restoretk.noise",
+    "estimate_psf": "restoretk.estimation",
+    "list_methods": "restoretk.methods",
+    "get_method": "restoretk.methods",
+    "register_method": "restoretk.methods",
+    "Degradation": "restoretk.methods",
+    "RestoreError": "restoretk.errors",
+    "InputError": "restoretk.errors",
+}
+
+__all__ = [*_HOMES, "__version__"]
+
+if TYPE_CHECKING:  # the names as type checkers and IDEs should see them
+    from restoretk.api import deblur, degrade, denoise, reference_crop, upscale
+    from restoretk.errors import InputError, RestoreError
+    from restoretk.estimation import estimate_psf
+    from restoretk.methods import Degradation, get_method, list_methods, register_method
+    from restoretk.noise import estimate_noise
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module 'restoretk' has no attribute {name!r}")
+    value = getattr(importlib.import_module(home), name)
+    globals()[name] = value  # once loaded, a plain attribute
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

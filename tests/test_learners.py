@@ -578,9 +578,9 @@ def test_two_gloo_ranks_train_what_one_process_trains_with_the_same_batch(tmp_pa
 
 
 def test_nproc_is_not_passed_on_to_the_ranks():
-    from restoretk.learners.command import _without_nproc
+    from restoretk.cli.train import without_nproc
 
-    assert _without_nproc(["--nproc", "2", "--epochs", "3", "--nproc=4"]) == ["--epochs", "3"]
+    assert without_nproc(["--nproc", "2", "--epochs", "3", "--nproc=4"]) == ["--epochs", "3"]
 
 
 def test_a_dead_data_worker_is_a_one_line_error():

@@ -11,6 +11,8 @@ from typing import List, Optional
 
 import typer
 
+from restoretk.cli.shell import user_errors
+
 __all__ = ["bench", "TUNING_IMAGES"]
 
 #: Val images the peers are tuned on unless --limit says otherwise.
@@ -54,9 +56,7 @@ def bench(
     Results made by other code (restoretk, its weights or the numerical libraries
     changed) are moved aside and computed afresh.
     """
-    from restoretk.cli import _user_errors
-
-    with _user_errors():
+    with user_errors():
         from restoretk.bench.scenarios import get_scenario, list_scenarios
         from restoretk.errors import RestoreError
 

@@ -1,6 +1,6 @@
-"""``restoretk train`` and ``restoretk models``: command-line shells over the trainer and the weights.
+"""``restoretk train``: the command-line shell over :class:`restoretk.learners.training.Trainer`.
 
-Only typer is imported here; Torch and the trainer load when a command runs.
+Only typer is imported here; Torch and the trainer load when the command runs.
 """
 
 from __future__ import annotations
@@ -13,7 +13,9 @@ from typing import List, Optional
 
 import typer
 
-__all__ = ["train", "models"]
+from restoretk.cli.shell import parse_options, user_errors
+
+__all__ = ["train", "without_nproc"]
 
 
 def train(
@@ -67,9 +69,7 @@ def train(
     ),
 ) -> None:
     """Train a learned restorer on BSDS500 with on-the-fly degradations; Ctrl-C saves, --resume continues."""
-    from restoretk.cli import _parse_options, _user_errors
-
-    with _user_errors():
+    with user_errors():
         from restoretk.errors import RestoreError
         from restoretk.learners.training import CHECKPOINT, TrainConfig, Trainer
 
@@ -79,14 +79,14 @@ def train(
         if nproc != 1 and "WORLD_SIZE" not in os.environ:
             from restoretk.learners.distributed import launch
 
-            raise typer.Exit(launch(nproc, _without_nproc(sys.argv[sys.argv.index("train") + 1 :])))
+            raise typer.Exit(launch(nproc, without_nproc(sys.argv[sys.argv.index("train") + 1 :])))
         command = shlex.join(["restoretk", *sys.argv[1:]])
         if resume:
             trainer = Trainer.resume(out, epochs=epochs, command=command, workers=workers)
         else:
             if (out / CHECKPOINT).exists():
                 raise RestoreError(f"{out} already holds a run", "add --resume to continue it, or choose another --out")
-            hyper = _parse_options(body_option)
+            hyper = parse_options(body_option)
             hyper.update({k: v for k, v in (("base_filter", base_filter), ("num_residuals", num_residuals)) if v is not None})
             config = TrainConfig(
                 out=str(out), task=task, head=head, body=body, body_options=hyper, degradations=degradations,
@@ -105,7 +105,7 @@ def train(
         typer.echo(f"weights: {out / 'model.safetensors'}", err=True)
 
 
-def _without_nproc(arguments: List[str]) -> List[str]:
+def without_nproc(arguments: List[str]) -> List[str]:
     """The command line minus ``--nproc N`` (torchrun's ranks must not launch again)."""
     kept, skip = [], False
     for argument in arguments:
@@ -116,46 +116,3 @@ def _without_nproc(arguments: List[str]) -> List[str]:
         elif not argument.startswith("--nproc="):
             kept.append(argument)
     return kept
-
-
-def models(
-    weights: List[Path] = typer.Argument(
-        None, help="Weights files to describe (default: the shipped models).", metavar="[WEIGHTS]..."
-    ),
-) -> None:
-    """List the trained models (shipped, or the given files) with their metadata and scores."""
-    from restoretk.cli import _user_errors
-
-    with _user_errors():
-        from restoretk.learners.weights import read_metadata, shipped_weights
-
-        paths = {str(p): p for p in weights} if weights else shipped_weights()
-        if not paths:
-            typer.echo("no trained models ship with this installation; train one with 'restoretk train'")
-            return
-        for name, path in paths.items():
-            meta = read_metadata(path)
-            arch, val = meta["architecture"], meta.get("val", {})
-            hyper = ", ".join(f"{k}={v}" for k, v in arch["body_options"].items())
-            typer.echo(f"{name}: {arch['head']} ({arch['task']}, x{arch['scale']}), body {arch['body']}({hyper})")
-            typer.echo(f"    {meta['parameters']:,} parameters, {path.stat().st_size / 1e6:.1f} MB, {path}")
-            typer.echo(
-                f"    trained {meta.get('epochs', '?')} epochs ({meta.get('steps', '?')} steps) on {meta.get('data', '?')}, "
-                f"degradations {meta.get('degradations', '?')}, {meta.get('training_seconds', 0) / 3600:.1f} h on "
-                f"{meta.get('hardware', '?')}"
-            )
-            earlier = meta.get("earlier", [])
-            if earlier:
-                chain = " + ".join(str(run.get("epochs", "?")) for run in earlier)
-                typer.echo(
-                    f"    fine-tuned from {earlier[-1].get('weights')}, after {len(earlier)} earlier run(s) "
-                    f"of {chain} epochs ({sum(run.get('training_seconds') or 0 for run in earlier) / 3600:.1f} h)"
-                )
-            elif meta.get("training", {}).get("init"):
-                typer.echo(f"    fine-tuned from {meta['training']['init']} (its own training not recorded)")
-            if val:
-                typer.echo(
-                    f"    val ({val.get('images')} images, {val.get('protocol')}): "
-                    f"PSNR {val.get('psnr', float('nan')):.2f} dB, SSIM {val.get('ssim', float('nan')):.4f}"
-                )
-            typer.echo(f"    restoretk {meta.get('restoretk', '?')}")

@@ -24,6 +24,7 @@ _HOMES = {
     "denoise": "restoretk.api",
     "degrade": "restoretk.api",
     "reference_crop": "restoretk.api",
+    "observe": "restoretk.degradation",
     "estimate_noise": "restoretk.noise",
     "estimate_psf": "restoretk.estimation",
     "list_methods": "restoretk.methods",
@@ -38,6 +39,7 @@ __all__ = [*_HOMES, "__version__"]
 
 if TYPE_CHECKING:  # the names as type checkers and IDEs should see them
     from restoretk.api import deblur, degrade, denoise, reference_crop, upscale
+    from restoretk.degradation import observe
     from restoretk.errors import InputError, RestoreError
     from restoretk.estimation import estimate_psf
     from restoretk.methods import Degradation, get_method, list_methods, register_method

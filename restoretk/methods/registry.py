@@ -26,6 +26,7 @@ from typing import Any, Callable, Literal
 
 import numpy as np
 
+from restoretk.degradation import Degradation  # re-exported: what a method is told
 from restoretk.errors import RestoreError
 
 __all__ = ["Degradation", "Method", "Range", "register_method", "get_method", "list_methods", "TASKS", "RESERVED_OPTIONS"]
@@ -62,25 +63,6 @@ class Range:
             return f"from {self.low:g} to {self.high:g}"
         parts = [] if self.low is None else [f"{'>' if self.low_open else '>='} {self.low:g}"]
         return " and ".join(parts + ([] if self.high is None else [f"<= {self.high:g}"]))
-
-
-@dataclass(frozen=True)
-class Degradation:
-    """What happened to the image: ``y = S_scale H_psf x + n``, noise of std ``noise``.
-
-    Attributes
-    ----------
-    psf : numpy.ndarray or None
-        Blur kernel (None: no blur).
-    scale : int
-        Decimation factor (1: no decimation).
-    noise : float
-        Standard deviation of the additive white Gaussian noise (images in [0, 1]).
-    """
-
-    psf: np.ndarray | None = None
-    scale: int = 1
-    noise: float = 0.0
 
 
 @dataclass(frozen=True)

@@ -39,6 +39,7 @@ import numpy as np
 from tqdm import tqdm
 
 from restoretk.boundary import extend
+from restoretk.degradation import Degradation
 from restoretk.errors import RestoreError
 from restoretk.solvers.wiener import (
     QUANTISATION_NOISE,
@@ -47,7 +48,6 @@ from restoretk.solvers.wiener import (
     solver_extension,
     wiener_regularisation,
 )
-from restoretk.methods.registry import Degradation
 
 __all__ = ["plug_and_play", "sigma_schedule", "PNP_FORMS", "DPIR_SIGMA_START", "DPIR_LAMBDA"]
 

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from restoretk.degradation import Degradation
 from restoretk.errors import RestoreError
-from restoretk.methods.registry import Degradation
 from restoretk.operators import Convolution, Decimation, FourierMultiplier, LinearOperator
 from restoretk.operators.spatial import gradient_energy
 from restoretk.operators.transfer import finite_difference_power, spectral_mean

@@ -7,19 +7,18 @@ from typing import Any
 import numpy as np
 
 from restoretk import psf as psf_module
+from restoretk.degradation import BORDER_FORMATIONS, Degradation, observe, valid_crop
 from restoretk.errors import RestoreError
 from restoretk.estimation import auto_family, estimate_psf
 from restoretk.limits import MAX_SCALE, check_pixels
-from restoretk.methods.registry import Degradation, get_method
+from restoretk.methods.registry import get_method
 from restoretk.noise import estimate_noise, noise_level
-from restoretk.operators import Convolution
-from restoretk.operators.spatial import convolve_valid
 from restoretk.resize import downscale_kernel
 
 __all__ = ["deblur", "upscale", "denoise", "degrade", "reference_crop", "check_image", "FORMATIONS"]
 
-#: How ``degrade`` treats the scene outside the frame.
-FORMATIONS = ("valid", "circular", "reflect")
+#: How ``degrade`` treats the scene outside the frame (:mod:`restoretk.degradation`).
+FORMATIONS = BORDER_FORMATIONS
 
 
 def deblur(
@@ -194,26 +193,10 @@ def degrade(
     noise = noise_level(noise)
     _check_scale(scale)
     frame = _as_image(image).astype(_output_dtype(image))
-    if psf is not None:
-        kernel = psf_module.parse(psf).astype(frame.dtype)
-        if boundary == "valid" and (kernel.shape[0] > frame.shape[-2] or kernel.shape[1] > frame.shape[-1]):
-            raise RestoreError(
-                f"a valid degrade keeps nothing of a {frame.shape[-1]}x{frame.shape[-2]} image "
-                f"under a PSF of {kernel.shape[1]}x{kernel.shape[0]}",
-                "use --boundary reflect (boundary='reflect'), a smaller PSF or a larger image",
-            )
-        if boundary == "valid":
-            frame = convolve_valid(frame, kernel)
-        elif boundary == "circular":
-            frame = Convolution(kernel, frame.shape[-2:]).forward(frame)
-        else:  # mirror the frame by the kernel's reach (the border pixel repeated), keep the valid part
-            widths = [(size - 1 - size // 2, size // 2) for size in kernel.shape]
-            frame = convolve_valid(np.pad(frame, [(0, 0)] + widths, mode="symmetric"), kernel)
-    _check_scale(scale)
-    frame = frame[..., :: int(scale), :: int(scale)]
-    if noise:
-        frame = frame + noise * np.random.default_rng(seed).standard_normal(frame.shape).astype(frame.dtype)
-    return _to_layout(frame, image)
+    degradation = Degradation.parse(psf, int(scale), noise, boundary)
+    # float64 draws and the last partial block kept: what degrade has always returned
+    observed, _ = observe(frame, degradation, np.random.default_rng(seed), noise_dtype=np.float64, whole_blocks=False)
+    return _to_layout(observed, image)
 
 
 def check_image(shape: tuple[int, ...], psf: np.ndarray | None = None, scale: int = 1) -> None:
@@ -248,9 +231,7 @@ def reference_crop(image: np.ndarray, psf: str | np.ndarray) -> np.ndarray:
     >>> reference_crop(np.zeros((32, 32)), "box:5").shape
     (28, 28)
     """
-    rows, cols = psf_module.parse(psf).shape
-    top, left = rows - 1 - rows // 2, cols - 1 - cols // 2
-    return image[top : image.shape[0] - (rows - 1 - top), left : image.shape[1] - (cols - 1 - left)]
+    return valid_crop(image, psf_module.parse(psf).shape, axes=(0, 1))
 
 
 def _run(task, method, original, frame, degradation, boundary, clip, options) -> np.ndarray:

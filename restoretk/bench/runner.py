@@ -266,7 +266,7 @@ def _with_estimated_psf(case: Case, family: str) -> Case:
     is made once per image and shared by every contender; its time is not in theirs.
     """
     spec, kernel = estimation.estimate_psf(case.degraded, family=family, noise=case.degradation.noise)
-    return dataclasses.replace(case, degradation=dataclasses.replace(case.degradation, psf=kernel), psf_spec=spec)
+    return dataclasses.replace(case, degradation=dataclasses.replace(case.degradation, psf=kernel, spec=spec), psf_spec=spec)
 
 
 def _measure(task: Task, scenario: EstimationScenario, name: str, image: np.ndarray) -> TaskResult:

@@ -29,13 +29,13 @@ import numpy as np
 
 from restoretk import api, estimation
 from restoretk import psf as psf_module
+from restoretk.degradation import Degradation, eight_bit_levels, observe
 from restoretk.errors import RestoreError
 from restoretk.solvers.wiener import QUANTISATION_NOISE
-from restoretk.methods.registry import Degradation
 from restoretk.metrics import MetricProtocol, score
 from restoretk.noise import estimate_noise
 from restoretk.psf_error import aligned_kernel_error, gaussian_sigmas, perturb_psf
-from restoretk.resize import downscale_kernel, imresize_uint8, modcrop
+from restoretk.resize import downscale_kernel
 
 __all__ = [
     "Case",
@@ -115,7 +115,7 @@ def quantise_8bit(image: np.ndarray) -> np.ndarray:
     >>> quantise_8bit(np.array([-0.1, 0.5, 0.5 / 255, 1.2])) * 255
     array([  0., 128.,   1., 255.])
     """
-    return np.floor(np.clip(image, 0.0, 1.0) * 255.0 + 0.5) / 255.0
+    return eight_bit_levels(image) / 255.0
 
 
 @dataclass(frozen=True)
@@ -175,6 +175,14 @@ def _check_formation(formation: str) -> None:
         raise ValueError(f"formation {formation!r}: use 'valid' or 'circular'")
 
 
+def _observe(image: np.ndarray, degradation: Degradation, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """``H×W×3`` observation and truth of ``image``, noise drawn as :func:`restoretk.degrade` draws it."""
+    observed, truth = observe(
+        np.moveaxis(image, -1, 0).astype(np.float32), degradation, seed, noise_dtype=np.float64, whole_blocks=False
+    )
+    return np.moveaxis(observed, 0, -1), np.ascontiguousarray(np.moveaxis(truth, 0, -1))
+
+
 @dataclass(frozen=True)
 class DeblurScenario(Scenario):
     """Blur by a fixed PSF, add seeded white Gaussian noise.
@@ -191,23 +199,29 @@ class DeblurScenario(Scenario):
     def __post_init__(self) -> None:
         _check_formation(self.formation)
 
+    def draw_psf(self, rng: np.random.Generator) -> str:
+        """A PSF spec drawn from ``rng``: this fixed one (subclasses draw one per image)."""
+        return self.psf
+
     def psf_for(self, seed: int) -> str:
         """The PSF spec used on the image of ``seed``."""
-        return self.psf
+        return self.draw_psf(np.random.default_rng(seed))
+
+    def sample(self, rng: np.random.Generator) -> Degradation:
+        """The degradation of an image whose generator is ``rng`` (a :data:`~restoretk.degradation.DegradationSampler`)."""
+        return Degradation.parse(self.draw_psf(rng), 1, self.noise, self.formation)
 
     def case(self, image_name: str, image: np.ndarray) -> Case:
         seed = scenario_seed(self.name, image_name)
-        spec = self.psf_for(seed)
-        kernel = psf_module.parse(spec)
+        degradation = self.sample(np.random.default_rng(seed))
+        kernel = degradation.psf
         if any(image.shape[k] < 2 * kernel.shape[k] - 1 for k in (0, 1)):  # the observation must hold the PSF
             raise RestoreError(
-                f"image {image_name!r} ({image.shape[0]}x{image.shape[1]}) is too small for PSF {spec}",
+                f"image {image_name!r} ({image.shape[0]}x{image.shape[1]}) is too small for PSF {degradation.spec}",
                 "use images at least twice the PSF's size",
             )
-        degraded = api.degrade(image, kernel, self.noise, boundary=self.formation, seed=seed)
-        truth = api.reference_crop(image, kernel) if self.formation == "valid" else image
-        degradation = Degradation(kernel, 1, self.noise)
-        return Case(self.name, image_name, degraded, np.ascontiguousarray(truth), degradation, spec, seed)
+        degraded, truth = _observe(image, degradation, seed)
+        return Case(self.name, image_name, degraded, truth, degradation, degradation.spec, seed)
 
     def definition(self) -> str:
         return f"blur {self.psf}, Gaussian noise σ = {self.noise:g}, {self.formation} formation" + (
@@ -222,8 +236,7 @@ class ShakeDeblurScenario(DeblurScenario):
     psf: str = "shake"
     sizes: tuple[int, int] = (15, 31)
 
-    def psf_for(self, seed: int) -> str:
-        rng = np.random.default_rng(seed)
+    def draw_psf(self, rng: np.random.Generator) -> str:
         low, high = self.sizes
         size = int(rng.choice(np.arange(low, high + 1, 2)))
         return f"shake:{int(rng.integers(2**31))},{size}"
@@ -255,7 +268,7 @@ class MisspecifiedPSFScenario(Scenario):
         true = self.exact.case(image_name, image)
         seed = scenario_seed(self.name, image_name)
         spec, kernel = self.wrong_psf(true, np.random.default_rng(seed))
-        told = replace(true.degradation, psf=kernel)
+        told = true.degradation.misspecified(kernel, spec)
         return replace(true, scenario=self.name, degradation=told, psf_spec=spec, seed=seed)
 
 
@@ -301,8 +314,7 @@ class RandomGaussScenario(DeblurScenario):
     anisotropic: float = 1 / 3
     support: int = 25
 
-    def psf_for(self, seed: int) -> str:
-        rng = np.random.default_rng(seed)
+    def draw_psf(self, rng: np.random.Generator) -> str:
         if rng.random() < self.anisotropic:
             along, across = rng.uniform(*self.sigmas, size=2)
             return f"gauss:{along:.2f},{across:.2f},{rng.uniform(0, 180):.0f}@{self.support}"
@@ -346,7 +358,7 @@ class BlindScenario(Scenario):
 
     def case(self, image_name: str, image: np.ndarray) -> Case:
         true = self.exact.case(image_name, image)
-        return replace(true, scenario=self.name, degradation=replace(true.degradation, psf=None), psf_spec=None)
+        return replace(true, scenario=self.name, degradation=true.degradation.misspecified(None), psf_spec=None)
 
     def true_case(self, image_name: str, image: np.ndarray) -> Case:
         """The case as ``exact`` has it: methods told the true PSF."""
@@ -553,12 +565,10 @@ class BicubicSRScenario(Scenario):
         object.__setattr__(self, "quantise", True)
 
     def case(self, image_name: str, image: np.ndarray) -> Case:
-        hr = modcrop(np.floor(np.clip(image, 0, 1) * 255 + 0.5), self.scale)  # the uint8 HR image
-        lr = imresize_uint8(hr, 1 / self.scale) / 255
-        degradation = Degradation(downscale_kernel(self.scale), self.scale, QUANTISATION_NOISE)
+        degradation = Degradation(downscale_kernel(self.scale), self.scale, QUANTISATION_NOISE, "imresize")
         seed = scenario_seed(self.name, image_name)
-        truth = (hr / 255).astype(np.float32)
-        return Case(self.name, image_name, lr.astype(np.float32), truth, degradation, None, seed)
+        lr, truth = observe(image.astype(np.float32, copy=False), degradation, seed, channel_axis=-1)
+        return Case(self.name, image_name, lr, truth, degradation, None, seed)
 
     def definition(self) -> str:
         s = self.scale
@@ -592,10 +602,9 @@ class BlurDecimateSRScenario(Scenario):
         rows, cols = (kernel.shape[k] - 1 + s * ((image.shape[k] - kernel.shape[k] + 1) // s) for k in (0, 1))
         if rows < kernel.shape[0] + s or cols < kernel.shape[1] + s:
             raise RestoreError(f"image {image_name!r} is too small for {self.name}", "use larger images")
-        scene = image[:rows, :cols]
-        degraded = api.degrade(scene, kernel, self.noise, scale=s, boundary="valid", seed=seed)
-        truth = np.ascontiguousarray(api.reference_crop(scene, kernel))
-        return Case(self.name, image_name, degraded, truth, Degradation(kernel, s, self.noise), self.psf, seed)
+        degradation = Degradation(kernel, s, self.noise, "valid", self.psf)
+        degraded, truth = _observe(image[:rows, :cols], degradation, seed)
+        return Case(self.name, image_name, degraded, truth, degradation, self.psf, seed)
 
     def definition(self) -> str:
         noise = f"Gaussian noise σ = {self.noise:g}" if self.noise else "noise-free (float, not quantised)"
@@ -634,9 +643,9 @@ class DenoiseScenario(Scenario):
     def case(self, image_name: str, image: np.ndarray) -> Case:
         seed = scenario_seed(self.name, image_name)
         level = self.sigma / 255
-        noisy = image + np.float32(level) * np.random.default_rng(seed).standard_normal(image.shape, dtype=np.float32)
         degradation = Degradation(np.ones((1, 1)), 1, level)
-        return Case(self.name, image_name, noisy, np.ascontiguousarray(image), degradation, None, seed)
+        noisy, truth = observe(image, degradation, seed, channel_axis=-1)  # noise drawn pixel by pixel, RGB interleaved
+        return Case(self.name, image_name, noisy, np.ascontiguousarray(truth), degradation, None, seed)
 
     def definition(self) -> str:
         return (

@@ -1,10 +1,9 @@
 """Training pairs made on the fly: random blurs, noise and patches of sharp photos.
 
-Pairs follow the ``valid`` formation of :func:`restoretk.degrade`: a crop larger than
-the patch by the PSF size is blurred and only its fully covered part is kept, so the
-observation's borders look like a real photo's (the scene goes on past the frame),
-and the target is the part of the crop the observation shows
-(:func:`restoretk.reference_crop`).
+Pairs follow the ``valid`` formation of :func:`restoretk.degradation.observe`: a crop
+larger than the patch by the PSF size is blurred and only its fully covered part is
+kept, so the observation's borders look like a real photo's (the scene goes on past the
+frame), and the target is the part of the crop the observation shows.
 
 With a PSF error (``restoretk train --psf-error E``), a share :data:`PSF_ERROR_SHARE` of
 the training pairs tell the head a mis-specified PSF (:func:`restoretk.psf_error.misspecified_psf`:
@@ -13,9 +12,10 @@ the true one formed the observation, so that the head learns to remove the artif
 of a wrong PSF. Validation pairs always tell the true PSF, so that validation scores
 stay comparable between runs.
 
-Degradation sets, registered by name, draw one degradation from a NumPy generator;
-the label of a deblurring set is the PSF's spec (a PSF error re-makes the PSF from
-it). A new set is one decorated function::
+Degradation sets, registered by name, draw one degradation from a NumPy generator
+(a :data:`restoretk.degradation.DegradationSampler`, as benchmark scenarios are); the
+label of a deblurring set is the PSF's spec (a PSF error re-makes the PSF from it). A
+new set is one decorated function::
 
     @register_degradations("deblur-gauss", task="deblur")
     def gaussian_only(rng):
@@ -31,9 +31,8 @@ from typing import Callable, Sequence
 import numpy as np
 
 from restoretk import psf
+from restoretk.degradation import Degradation, observe
 from restoretk.errors import RestoreError
-from restoretk.methods.registry import Degradation
-from restoretk.operators.spatial import convolve_valid
 from restoretk.psf_error import misspecified_psf
 from restoretk.resize import downscale_kernel
 
@@ -44,6 +43,7 @@ __all__ = [
     "Pair",
     "PairSampler",
     "make_pair",
+    "pair_of",
     "register_degradations",
     "validation_pairs",
 ]
@@ -63,12 +63,24 @@ Draw = Callable[[np.random.Generator], tuple[np.ndarray, float, str]]
 
 @dataclass(frozen=True)
 class DegradationSet:
-    """A registered way to draw degradations: ``draw(rng) -> (psf, noise, label)``."""
+    """A registered way to draw degradations: ``draw(rng) -> (psf, noise, label)``.
+
+    Called with a generator, it is a :data:`restoretk.degradation.DegradationSampler`.
+    """
 
     name: str
     task: str
     scale: int
     draw: Draw
+
+    def __call__(self, rng: np.random.Generator) -> Degradation:
+        """One degradation drawn from ``rng``, of the ``valid`` formation (the spec: a deblurring set's label)."""
+        return self.sample(rng)[0]
+
+    def sample(self, rng: np.random.Generator) -> tuple[Degradation, str]:
+        """One degradation drawn from ``rng`` and its label."""
+        kernel, noise, label = self.draw(rng)
+        return Degradation(kernel, self.scale, noise, "valid", label if self.task == "deblur" else None), label
 
 
 DEGRADATIONS: dict[str, DegradationSet] = {}
@@ -202,7 +214,7 @@ def make_pair(
     """Degrade a channels-first float32 ``scene`` by the valid formation; noise from ``rng``.
 
     The target is the part of ``scene`` the observation shows, cut to a multiple of
-    ``scale``.
+    ``scale`` (:func:`restoretk.degradation.observe`).
 
     Examples
     --------
@@ -210,14 +222,13 @@ def make_pair(
     >>> pair.observation.shape, pair.target.shape
     ((3, 9, 9), (3, 36, 36))
     """
-    blurred = convolve_valid(scene, kernel.astype(np.float32))
-    rows, cols = (n - n % scale for n in blurred.shape[-2:])
-    top, left = kernel.shape[0] - 1 - kernel.shape[0] // 2, kernel.shape[1] - 1 - kernel.shape[1] // 2
-    target = np.ascontiguousarray(scene[:, top : top + rows, left : left + cols])
-    observation = blurred[:, :rows:scale, :cols:scale]
-    if noise:
-        observation = observation + np.float32(noise) * rng.standard_normal(observation.shape, dtype=np.float32)
-    return Pair(np.ascontiguousarray(observation), target, Degradation(kernel, scale, noise), label)
+    return pair_of(scene, Degradation(kernel, scale, noise), rng, label)
+
+
+def pair_of(scene: np.ndarray, degradation: Degradation, rng: np.random.Generator, label: str = "") -> Pair:
+    """The pair :func:`restoretk.degradation.observe` forms of ``scene`` under ``degradation``."""
+    observation, target = observe(scene, degradation, rng)
+    return Pair(np.ascontiguousarray(observation), np.ascontiguousarray(target), degradation, label)
 
 
 class PairSampler:
@@ -301,7 +312,8 @@ class PairSampler:
     def pair(self, index: int) -> Pair:
         """Pair ``index`` of the run (the same whenever and wherever it is made)."""
         rng = np.random.default_rng([self.seed, index])
-        kernel, noise, label = self.degradations.draw(rng)
+        degradation, label = self.degradations.sample(rng)
+        kernel = degradation.psf
         side = self.patch + max(kernel.shape) - 1
         photo = self.images[rng.integers(len(self.images))]
         rows, cols = photo.shape[:2]
@@ -317,10 +329,10 @@ class PairSampler:
             crop = crop[:, ::-1]
         need = (self.patch + kernel.shape[0] - 1, self.patch + kernel.shape[1] - 1)
         scene = np.moveaxis(crop[: need[0], : need[1]], -1, 0).astype(np.float32) / 255
-        pair = make_pair(scene, kernel, self.degradations.scale, noise, rng, label)
+        pair = pair_of(scene, degradation, rng, label)
         if self.psf_error and rng.random() < PSF_ERROR_SHARE:
             told = misspecified_psf(label, rng, error=self.psf_error)
-            pair = replace(pair, degradation=replace(pair.degradation, psf=told))
+            pair = replace(pair, degradation=degradation.misspecified(told))
         return pair
 
 
@@ -333,7 +345,7 @@ def validation_pairs(images: Sequence[np.ndarray], degradations: DegradationSet,
     pairs = []
     for index, photo in enumerate(images):
         rng = np.random.default_rng([seed, index])
-        kernel, noise, label = degradations.draw(rng)
+        degradation, label = degradations.sample(rng)
         scene = np.moveaxis(photo, -1, 0).astype(np.float32) / 255
-        pairs.append(make_pair(scene, kernel, degradations.scale, noise, rng, label))
+        pairs.append(pair_of(scene, degradation, rng, label))
     return pairs

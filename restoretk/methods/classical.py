@@ -14,6 +14,7 @@ from typing import Annotated
 import numpy as np
 
 from restoretk.boundary import extend, is_periodic
+from restoretk.degradation import valid_crop
 from restoretk.errors import RestoreError
 from restoretk.methods.registry import Degradation, Range, register_method
 from restoretk.operators import Convolution, FourierMultiplier
@@ -159,7 +160,6 @@ def richardson_lucy(
     for _ in steps(range(iterations), iterations, "richardson-lucy", "it"):
         ratio = adjoint(observed / np.maximum(forward(estimate), 1e-6)) / norm
         estimate = np.where(seen, estimate * ratio, estimate)
-    if estimate.shape != image.shape:  # valid model: crop the frame out of the extended estimate
-        top, left = psf.shape[0] - 1 - psf.shape[0] // 2, psf.shape[1] - 1 - psf.shape[1] // 2
-        estimate = estimate[..., top : top + image.shape[-2], left : left + image.shape[-1]]
+    if estimate.shape != image.shape:  # valid model: the frame is what a valid blur of the estimate shows
+        estimate = valid_crop(estimate, psf.shape)
     return estimate

@@ -24,6 +24,12 @@ for method in ("wiener", "tikhonov", "richardson-lucy"):
 spec, kernel = restoretk.estimate_psf(blurred, family="gauss")
 print(f"estimated {spec} (true gauss:2);", f"{psnr(restoretk.deblur(blurred, kernel), truth):.2f} dB with it")
 
+# The degradation model itself: a typed Degradation, and the observation and truth it forms.
+model = restoretk.Degradation.parse("gauss:1.6@13", scale=4, noise=0.005)
+low, sharp = restoretk.observe(scene, model, 0, channel_axis=-1)
+print(f"observed {low.shape[:2]}, truth {sharp.shape[:2]}, wiener ×4:",
+      f"{psnr(restoretk.upscale(low, 4, 'wiener', model.psf, model.noise), sharp):.2f} dB")
+
 # Super-resolution: the model-based inverse of a bicubic ×4 downscale.
 small = scene[::4, ::4]
 print("upscaled", restoretk.upscale(small, 4, method="wiener", noise=0.002).shape)

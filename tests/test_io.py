@@ -13,7 +13,7 @@ import pytest
 import tifffile
 from PIL import Image, ImageOps
 
-import restoretk.io as rio
+import restoretk.io.writing as writing
 from restoretk.errors import InputError
 from restoretk.io import IMAGE_SUFFIXES, ImageInfo, check_writable, list_images, read_image, write_image
 
@@ -333,11 +333,11 @@ def crash_opencv(monkeypatch):
     def imencode(*args, **kwargs):
         raise cv2.error("simulated encoder crash")
 
-    monkeypatch.setattr(rio.cv2, "imencode", imencode)
+    monkeypatch.setattr(writing.cv2, "imencode", imencode)
 
 
 def opencv_returns_nothing(monkeypatch):
-    monkeypatch.setattr(rio.cv2, "imencode", lambda *args, **kwargs: (False, None))
+    monkeypatch.setattr(writing.cv2, "imencode", lambda *args, **kwargs: (False, None))
 
 
 def crash_tifffile(monkeypatch):
@@ -345,29 +345,29 @@ def crash_tifffile(monkeypatch):
         buffer.write(b"II*\x00partial")
         raise EncoderCrash("simulated tifffile crash")
 
-    monkeypatch.setattr(rio.tifffile, "imwrite", imwrite)
+    monkeypatch.setattr(writing.tifffile, "imwrite", imwrite)
 
 
 def disk_full_at_fsync(monkeypatch):
     def fsync(descriptor):  # the temporary file already holds the bytes
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(rio.os, "fsync", fsync)
+    monkeypatch.setattr(os, "fsync", fsync)
 
 
 def rename_fails(monkeypatch):
     def fail(*args, **kwargs):
         raise OSError(errno.EIO, "Input/output error")
 
-    monkeypatch.setattr(rio.os, "replace", fail)
-    monkeypatch.setattr(rio.os, "link", fail)
+    monkeypatch.setattr(os, "replace", fail)
+    monkeypatch.setattr(os, "link", fail)
 
 
 def interrupted_at_fsync(monkeypatch):
     def fsync(descriptor):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(rio.os, "fsync", fsync)
+    monkeypatch.setattr(os, "fsync", fsync)
 
 
 FAILURES = {
@@ -408,7 +408,7 @@ def test_temporary_file_is_hidden_beside_target_with_same_suffix(tmp_path, monke
         seen.extend(p.name for p in tmp_path.iterdir())
         real_fsync(descriptor)
 
-    monkeypatch.setattr(rio.os, "fsync", fsync)
+    monkeypatch.setattr(os, "fsync", fsync)
     write_image(tmp_path / "out.png", np.zeros((2, 2)))
 
     assert any(name.startswith(".out.png.tmp-") and name.endswith(".png") for name in seen)
@@ -443,13 +443,13 @@ def test_refuses_to_overwrite_unless_asked(tmp_path):
 
 def test_file_appearing_after_the_check_is_not_replaced(tmp_path, monkeypatch):
     out = tmp_path / "race.png"
-    real_encode = rio._encode
+    real_encode = writing.encode_image
 
     def encode_while_someone_else_writes(*args):
         out.write_bytes(b"theirs")
         return real_encode(*args)
 
-    monkeypatch.setattr(rio, "_encode", encode_while_someone_else_writes)
+    monkeypatch.setattr(writing, "encode_image", encode_while_someone_else_writes)
     with pytest.raises(InputError, match="exists; pass --overwrite"):
         write_image(out, np.zeros((2, 2)))
     assert out.read_bytes() == b"theirs"
@@ -528,7 +528,7 @@ def test_check_writable_refuses_read_only_folder(tmp_path):
 
 def test_check_writable_reports_an_unwritable_folder(tmp_path, monkeypatch):
     # Runs as root too, where the real permission test above is skipped.
-    monkeypatch.setattr(rio.os, "access", lambda path, mode: False)
+    monkeypatch.setattr(os, "access", lambda path, mode: False)
     with pytest.raises(InputError) as error:
         check_writable(tmp_path / "x.png")
     assert one_line(error) == (

@@ -59,7 +59,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-import cv2
 import numpy as np
 from scipy.ndimage import gaussian_filter
 from scipy.special import erfc
@@ -644,7 +643,7 @@ def _shake_trajectory(rng: np.random.Generator) -> np.ndarray:
 @register_family(
     "file",
     "file:PATH",
-    "kernel from a PNG/JPEG/TIFF image (colour averaged to grey) or a .npy array, "
+    "kernel from a PNG/JPEG/TIFF/BMP image (colour averaged to grey) or a .npy array, "
     "used as stored",
     sized=False,
 )
@@ -660,18 +659,14 @@ def _file(params: str, shape: Shape | None) -> np.ndarray:
                 f"cannot read PSF file '{path}' ({error})", "save it with numpy.save"
             ) from None
         return _validated(kernel, f"PSF file '{path}'")
-    # imdecode rather than imread: it also reads non-ASCII paths on Windows.
-    image = cv2.imdecode(np.fromfile(path, dtype=np.uint8), cv2.IMREAD_UNCHANGED)
-    if image is None:
-        raise InputError(
-            f"cannot read PSF file '{path}'", "use a PNG, JPEG or TIFF image or a .npy array"
-        )
-    scale = {np.dtype(np.uint8): 255.0, np.dtype(np.uint16): 65535.0}.get(image.dtype, 1.0)
-    image = image.astype(np.float64) / scale
+    from restoretk.io import read_image  # the codecs load only when a PSF file is read
+
+    # io's reader: the formats, orientation, bit depths and one-line errors of any image
+    image, _ = read_image(path, dtype=np.float64)  # alpha (in the info) is dropped
     try:
         _bounded(image.shape[:2])
     except _TooLarge as error:
         raise InputError(f"PSF file '{path}': {error}", "crop the kernel to its support") from None
-    if image.ndim == 3:  # drop alpha, average the colour channels
-        image = image[..., :3].mean(axis=2) if image.shape[2] >= 3 else image[..., 0]
+    if image.ndim == 3:  # average the colour channels
+        image = image.mean(axis=2)
     return _validated(image, f"PSF file '{path}'")

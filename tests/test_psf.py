@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from PIL import Image
 
 from restoretk.errors import InputError, RestoreError
 from restoretk.psf import families, parse, register_family
@@ -332,6 +333,25 @@ def test_png_and_npy_files_round_trip(tmp_path) -> None:
     rgba = tmp_path / "colour.png"
     assert cv2.imwrite(str(rgba), colour)
     np.testing.assert_allclose(parse(f"file:{rgba}"), half / half.sum(), atol=1e-15)
+
+
+def test_png_file_is_read_by_the_image_reader_upright(tmp_path) -> None:
+    # A kernel stored sideways with EXIF orientation 6 (turn 90° clockwise to display).
+    kernel = parse("motion:9,30")
+    levels = np.rint(kernel / kernel.max() * 65535).astype(np.uint16)
+    sideways = tmp_path / "sideways.png"
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    Image.fromarray(np.rot90(levels, 1)).save(sideways, exif=exif.tobytes())
+    np.testing.assert_allclose(parse(f"file:{sideways}"), levels / levels.sum(), atol=1e-15)
+
+
+def test_damaged_file_gets_the_image_reader_error(tmp_path) -> None:
+    truncated = tmp_path / "cut.png"
+    cv2.imwrite(str(truncated), np.full((40, 40), 128, np.uint8))
+    truncated.write_bytes(truncated.read_bytes()[:60])
+    with pytest.raises(InputError, match="cut.png': corrupt or truncated PNG file"):
+        parse(f"file:{truncated}")
 
 
 def test_missing_or_unreadable_file_names_the_path(tmp_path) -> None:

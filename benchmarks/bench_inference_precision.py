@@ -22,6 +22,7 @@ import torch
 
 from restoretk.bench.scenarios import get_scenario
 from restoretk.data import bsds500
+from restoretk.io import atomic_write_text
 from restoretk.learners.methods import BF16_TOLERANCE_DB, MEASURED_PRECISION, _model, learned_restore
 from restoretk.learners.weights import tensor_checksum
 from restoretk.learners.precision import native_bf16
@@ -77,5 +78,5 @@ if __name__ == "__main__":
         f"precision='auto' uses bf16 where |bf16_psnr_change_db| <= {BF16_TOLERANCE_DB} "
         "(benchmarks/bench_inference_precision.py)"
     )
-    MEASURED_PRECISION.write_text(json.dumps(dict(sorted(results.items())), indent=2) + "\n")
+    atomic_write_text(MEASURED_PRECISION, json.dumps(dict(sorted(results.items())), indent=2) + "\n")
     print(f"wrote {MEASURED_PRECISION}")

@@ -22,6 +22,7 @@ from skimage import data
 
 import restoretk
 from restoretk.figures import comparison_figure
+from restoretk.io import atomic_path
 from restoretk.metrics import psnr
 
 SHAKE = "shake:2026,25"
@@ -53,8 +54,8 @@ def main(target: Path) -> None:
     }
     with tempfile.TemporaryDirectory() as folder:
         png = comparison_figure(panels, Path(folder) / "figure.png", title=f"{SHAKE}: estimated {label}")
-        with Image.open(png) as figure:
-            figure.convert("RGB").save(target, quality=85, optimize=True)
+        with Image.open(png) as figure, atomic_path(target) as temporary:
+            figure.convert("RGB").save(temporary, quality=85, optimize=True)
     print(f"estimated {label}; PSNR blurred {scores['in']:.2f}, blind {scores['blind']:.2f}, true kernel "
           f"{scores['told']:.2f} dB; wrote {target}")
 

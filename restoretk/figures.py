@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 from typing import Mapping, Sequence
 
 import numpy as np
+
+from restoretk.io.atomic import atomic_path
 
 __all__ = ["comparison_figure", "convergence_figure"]
 
@@ -22,19 +23,12 @@ def _pyplot():
 
 
 def _save(fig, path: str | os.PathLike[str]) -> Path:
-    """Save atomically: a temporary file in the same folder, then a rename."""
+    """Save atomically (:func:`restoretk.io.atomic.atomic_path`), then close the figure."""
     path = Path(path)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=path.suffix)
-    os.close(handle)
     try:
-        fig.savefig(temporary, dpi=110, bbox_inches="tight")
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(temporary, 0o666 & ~umask)  # mkstemp's 0600 is for the temporary only
-        os.replace(temporary, path)
+        with atomic_path(path) as temporary:
+            fig.savefig(temporary, dpi=110, bbox_inches="tight")
     finally:
-        if os.path.exists(temporary):
-            os.remove(temporary)
         _pyplot().close(fig)
     return path
 

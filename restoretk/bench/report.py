@@ -12,7 +12,6 @@ from __future__ import annotations
 import datetime
 import os
 import platform
-import tempfile
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +21,7 @@ import numpy as np
 from restoretk.bench.peers import IDENTITY, resolve_contender
 from restoretk.bench.runner import BenchRun, failures_by_method
 from restoretk.bench.scenarios import ERROR_RATIO_ROW, BlindScenario, EstimationScenario, Scenario
+from restoretk.io.atomic import atomic_path, atomic_write_text
 
 __all__ = ["SummaryRow", "summarise", "write_report", "SUMMARY_FIELDS"]
 
@@ -79,18 +79,6 @@ def _kind(scenario: Scenario, method: str) -> str:
     if isinstance(scenario, BlindScenario) and method != BlindScenario.method_of(method):
         return "error ratio" if method == ERROR_RATIO_ROW.format(method=BlindScenario.method_of(method)) else "true PSF"
     return resolve_contender(method, scenario.task).kind
-
-
-def _atomic_write(path: Path, text: str) -> None:
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(handle, "w", newline="") as f:
-            f.write(text)
-        os.chmod(temporary, 0o644)
-        os.replace(temporary, path)
-    finally:
-        if os.path.exists(temporary):
-            os.remove(temporary)
 
 
 def _summary_csv(rows: list[SummaryRow]) -> str:
@@ -207,15 +195,8 @@ def _to_palette(path: Path) -> Path:
 
     with Image.open(path) as figure:
         small = figure.convert("RGB").quantize(256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".png")
-    os.close(handle)
-    try:
+    with atomic_path(path) as temporary:
         small.save(temporary, optimize=True)
-        os.chmod(temporary, 0o644)
-        os.replace(temporary, path)
-    finally:
-        if os.path.exists(temporary):
-            os.remove(temporary)
     return path
 
 
@@ -229,8 +210,8 @@ def write_report(run: BenchRun, command: str | None = None) -> tuple[list[Summar
     """Write ``summary.csv``, ``summary.md`` and ``figures/``; returns the rows and the markdown."""
     rows = summarise(run)
     write_figures(run)
-    _atomic_write(run.out / "summary.csv", _summary_csv(rows))
+    atomic_write_text(run.out / "summary.csv", _summary_csv(rows))
     markdown = summary_markdown(run, rows, command)
-    _atomic_write(run.out / "summary.md", markdown)
+    atomic_write_text(run.out / "summary.md", markdown)
     return rows, markdown
 

@@ -20,6 +20,7 @@ from restoretk.bench.report import summarise
 from restoretk.bench.runner import run_bench
 from restoretk.bench.scenarios import Scenario
 from restoretk.data import ImageFolder
+from restoretk.io.atomic import atomic_write_text
 
 __all__ = ["TUNED", "tune_peers"]
 
@@ -92,5 +93,5 @@ def tune_peers(
         lines.append(f"{constant} = {{{values}}}")
     lines += ["```"]
     markdown = "\n".join(lines) + "\n"
-    (Path(out) / "peer-tuning.md").write_text(markdown)
+    atomic_write_text(Path(out) / "peer-tuning.md", markdown)
     return best, markdown

@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from restoretk.errors import InputError, RestoreError
+from restoretk.io.atomic import atomic_open
 
 __all__ = [
     "IMAGE_SUFFIXES",
@@ -369,7 +370,7 @@ def download_bsds500(dest: str | Path, *, url: str = BSDS500_URL) -> Path:
                 (dest / split).mkdir(exist_ok=True)
                 source = tar.extractfile(member)
                 assert source is not None
-                with source, (dest / split / Path(name).name).open("wb") as out:
+                with source, atomic_open(dest / split / Path(name).name, "wb") as out:
                     shutil.copyfileobj(source, out)
                 counts[split] += 1
     if counts != BSDS500_SIZES:

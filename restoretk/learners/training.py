@@ -39,7 +39,6 @@ import os
 import platform
 import signal
 import sys
-import tempfile
 import threading
 import time
 from dataclasses import asdict, dataclass, field
@@ -54,6 +53,7 @@ from tqdm import tqdm
 
 from restoretk.data import bsds500
 from restoretk.errors import RestoreError
+from restoretk.io.atomic import atomic_path, atomic_write_text
 from restoretk.learners.batches import TrainingBatches, batches
 from restoretk.learners.bodies import body_options
 from restoretk.learners.distributed import join
@@ -259,7 +259,7 @@ class Trainer:
         config = self.config
         if self.ranks.main:
             self.out.mkdir(parents=True, exist_ok=True)
-            _write_atomic(self.out / "config.json", json.dumps(asdict(config), indent=2) + "\n")
+            atomic_write_text(self.out / "config.json", json.dumps(asdict(config), indent=2) + "\n")
         per_epoch = config.steps_per_epoch
         stream = batches(self.batches, self.epoch * per_epoch + self.step, config.epochs * per_epoch, self.workers)
         with self._interruptible():
@@ -385,14 +385,8 @@ class Trainer:
             "history": self.history,
             "elapsed": self.elapsed,
         }
-        handle, temporary = tempfile.mkstemp(dir=self.out, prefix=".checkpoint.")
-        os.close(handle)
-        try:
+        with atomic_path(path) as temporary:
             torch.save(state, temporary)
-            os.replace(temporary, path)
-        finally:
-            if os.path.exists(temporary):
-                os.remove(temporary)
         return path
 
     @classmethod
@@ -468,7 +462,7 @@ class Trainer:
         writer = csv.DictWriter(lines, fieldnames=METRICS, lineterminator="\n")
         writer.writeheader()
         writer.writerows(self.history)
-        _write_atomic(self.out / "metrics.csv", lines.getvalue())
+        atomic_write_text(self.out / "metrics.csv", lines.getvalue())
         title = f"{self.config.head} / {self.config.body} on {self.config.degradations}"
         convergence_figure(self.history, self.out / "convergence.png", title=title)
 
@@ -532,13 +526,6 @@ def _photo_splits(config: TrainConfig) -> tuple[list[np.ndarray], list[np.ndarra
 def _photos(folder) -> list[np.ndarray]:
     """The folder's photos as uint8 ``H×W×3`` (exact for 8-bit files, a quarter of the memory)."""
     return [np.round(image * 255).astype(np.uint8) for _, image in folder]
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    """Write ``text`` to a temporary file beside ``path``, then rename it over ``path``."""
-    temporary = path.with_name(f".{path.name}.tmp")
-    temporary.write_text(text)
-    os.replace(temporary, path)
 
 
 def _hardware(device: torch.device, precision: torch.dtype | None, ranks: int) -> str:

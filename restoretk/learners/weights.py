@@ -17,16 +17,17 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import torch
 from safetensors import SafetensorError
-from safetensors.torch import load_file, safe_open, save_file
+from safetensors.torch import load_file, safe_open
+from safetensors.torch import save as serialise
 
 from restoretk.errors import InputError
+from restoretk.io.atomic import atomic_write_bytes
 from restoretk.learners.heads import Head, build_head
 
 __all__ = ["METADATA_KEY", "save_weights", "read_metadata", "load_weights", "shipped_weights", "weights_for", "tensor_checksum"]
@@ -87,15 +88,8 @@ def save_weights(head: Head, path: str | os.PathLike[str], **metadata: Any) -> P
         "checksum": tensor_checksum(tensors),
         "restoretk": __version__,
     }
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".safetensors")
-    os.close(handle)
-    try:
-        save_file(tensors, temporary, metadata={METADATA_KEY: json.dumps(document)})
-        os.replace(temporary, path)
-    finally:
-        if os.path.exists(temporary):
-            os.remove(temporary)
-    return path
+    # serialised in memory: save_file would create its own file, mode 0600
+    return atomic_write_bytes(path, serialise(tensors, metadata={METADATA_KEY: json.dumps(document)}))
 
 
 def read_metadata(path: str | os.PathLike[str]) -> dict[str, Any]:

@@ -16,6 +16,7 @@ from restoretk import estimation
 from restoretk.bench.peers import contender_names, resolve_contender
 from restoretk.bench.report import write_report
 from restoretk.bench import runner as bench_runner
+from restoretk.bench import stamp as bench_stamp
 from restoretk.bench.runner import CSV_FIELDS, open_images, run_bench
 from restoretk.bench.scenarios import DeblurScenario, EstimationScenario, get_scenario, list_scenarios
 from restoretk.cli import app
@@ -152,6 +153,64 @@ def test_results_of_other_code_are_set_aside_not_reused(images, tmp_path, monkey
     assert (out / f"per_image.{stamp}.csv").read_text() == before
     assert (out / "stamp.txt").read_text().strip() == "0123456789ab"
     assert "Reused 4 of 4" in bench(*args, "--out", out).stdout  # same code again: reused
+
+
+def _copy_of_modules(tmp_path: Path, *names: str) -> Path:
+    """A package folder holding copies of restoretk's ``names`` (paths relative to restoretk/)."""
+    package = Path(bench_stamp.__file__).resolve().parents[1]
+    copy = tmp_path / "restoretk"
+    for name in names:
+        (copy / name).parent.mkdir(parents=True, exist_ok=True)
+        (copy / name).write_text((package / name).read_text())
+    return copy
+
+
+def test_stamp_ignores_docstrings_and_comments_but_not_code(tmp_path):
+    package = _copy_of_modules(tmp_path, "operators/linear.py", "psf.py")
+    before = bench_stamp.source_digest(package)
+    linear = package / "operators/linear.py"
+    source = linear.read_text()
+    assert source.startswith('"""') and "    def pinv(" in source
+    reworded = source.replace('"""', '"""Reworded. ', 1).replace("    def pinv(", "    # a new comment\n    def pinv(", 1)
+    linear.write_text(reworded)
+    assert bench_stamp.source_digest(package) == before  # wording: results stay valid
+
+    linear.write_text(reworded + "\nEXTRA = 1\n")
+    assert bench_stamp.source_digest(package) != before  # code: results are set aside
+
+
+def test_stamp_ignores_the_cli_and_the_report_but_counts_new_modules(tmp_path):
+    package = _copy_of_modules(tmp_path, "operators/linear.py", "bench/report.py")
+    before = bench_stamp.source_digest(package)
+    (package / "cli").mkdir()
+    (package / "cli" / "deblur.py").write_text("HELP = 'Restore a photo.'\n")
+    report = package / "bench/report.py"
+    report.write_text(report.read_text() + "\nCHANGED = True\n")
+    assert bench_stamp.source_digest(package) == before
+
+    (package / "solvers").mkdir()
+    (package / "solvers" / "admm.py").write_text("RHO = 1.0\n")
+    assert bench_stamp.source_digest(package) != before
+
+
+def test_results_stamp_covers_weights_and_library_versions(monkeypatch):
+    stamp = bench_runner.results_stamp()
+    assert len(stamp) == 12 and stamp == bench_stamp.results_stamp()
+    real_version = bench_stamp.importlib.metadata.version
+    monkeypatch.setattr(
+        bench_stamp.importlib.metadata,
+        "version",
+        lambda name: "99.0" if name == "numpy" else real_version(name),
+    )
+    assert bench_stamp.results_stamp() != stamp
+    monkeypatch.undo()
+
+    from restoretk.learners import weights
+
+    shipped = weights.shipped_weights()
+    assert shipped
+    monkeypatch.setattr(weights, "shipped_weights", lambda: dict(list(shipped.items())[1:]))  # one model fewer
+    assert bench_stamp.results_stamp() != stamp
 
 
 def test_a_method_that_cannot_help_scores_as_the_identity(images, tmp_path, monkeypatch):

@@ -4,6 +4,7 @@
 - :mod:`~restoretk.bench.peers`: restoretk's registered methods, peers from other libraries, the identity;
 - :mod:`~restoretk.bench.runner`: runs them over a folder of images, appending ``per_image.csv``;
 - :mod:`~restoretk.bench.cluster`: where the units run: this process, or Dask workers;
+- :mod:`~restoretk.bench.stamp`: what the numbers depend on, hashed, so results are reused only under the same;
 - :mod:`~restoretk.bench.report`: ``summary.csv``, ``summary.md`` and figures;
 - :mod:`~restoretk.bench.tuning`: the peers' parameters, chosen on val.
 

@@ -15,20 +15,18 @@ Rows go to ``per_image.csv`` from this process as units finish, flushed, so an i
 run keeps what it did (and a worker that dies loses nothing: Dask runs its units again).
 On start, rows already there for the same dataset, scenario, scenario version, method and
 image are reused, not recomputed; the summary says how many. Reuse is only
-among results of the same code: ``stamp.txt`` beside them holds :func:`results_stamp`,
-and results of another stamp (other restoretk sources, shipped weights or library
-versions) are moved aside to ``per_image.STAMP.csv`` and computed afresh.
+among results of the same code: ``stamp.txt`` beside them holds
+:func:`~restoretk.bench.stamp.results_stamp`, and results of another stamp (other code
+that determines the numbers, other shipped weights or library versions; docstrings,
+comments, the CLI and the report do not count) are moved aside to
+``per_image.STAMP.csv`` and computed afresh.
 """
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import dataclasses
 import functools
-import hashlib
-import importlib.metadata
-import importlib.resources
 import os
 import socket
 import sys
@@ -51,8 +49,10 @@ from restoretk.bench.scenarios import (
     Scenario,
     quantise_8bit,
 )
+from restoretk.bench.stamp import results_stamp
 from restoretk.data import ImageFolder, find_data_root
 from restoretk.errors import InputError, RestoreError
+from restoretk.io.atomic import atomic_write_text
 from restoretk.metrics import score
 
 __all__ = [
@@ -315,20 +315,6 @@ def read_rows(path: Path) -> list[dict[str, str]]:
     return rows
 
 
-def results_stamp() -> str:
-    """What the results depend on besides their inputs, hashed: restoretk's sources, the shipped
-    weights and the versions of the numerical libraries (12 hex digits)."""
-    digest = hashlib.sha256()
-    package = Path(str(importlib.resources.files("restoretk")))
-    for path in sorted([*package.rglob("*.py"), *package.glob("weights/*.safetensors")]):
-        digest.update(path.relative_to(package).as_posix().encode())
-        digest.update(path.read_bytes())
-    for library in ("numpy", "scipy", "torch", "numba", "scikit-image", "opencv-python-headless"):
-        with contextlib.suppress(importlib.metadata.PackageNotFoundError):
-            digest.update(f"{library}={importlib.metadata.version(library)}".encode())
-    return digest.hexdigest()[:12]
-
-
 def _set_aside_other_results(out: Path, stamp: str) -> Path | None:
     """Move ``per_image.csv`` aside when another stamp made it; record ``stamp``. Returns where it went."""
     log_path, stamp_path = out / "per_image.csv", out / "stamp.txt"
@@ -337,7 +323,7 @@ def _set_aside_other_results(out: Path, stamp: str) -> Path | None:
     if log_path.exists() and previous != stamp:
         moved = out / f"per_image.{previous}.csv"
         log_path.replace(moved)
-    stamp_path.write_text(stamp + "\n")
+    atomic_write_text(stamp_path, stamp + "\n")
     return moved
 
 

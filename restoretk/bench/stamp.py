@@ -36,10 +36,7 @@ __all__ = ["UNSTAMPED_SOURCES", "STAMPED_LIBRARIES", "code_text", "results_stamp
 #: writing, the operator check kit.
 UNSTAMPED_SOURCES: tuple[str, ...] = (
     "__main__.py",
-    "cli.py",
     "cli/**/*.py",
-    "bench/command.py",
-    "learners/command.py",
     "bench/report.py",
     "bench/tuning.py",
     "bench/stamp.py",

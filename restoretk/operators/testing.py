@@ -175,10 +175,7 @@ def check_penrose(
     >>> len(errors), max(errors.values()) < 1e-6
     (4, True)
     """
-    x, y = _inputs(op, x, y, seed)
-    x2, y2 = _inputs(op, None, None, seed + 1, like=x)
-    limits = _tolerance(x)
-    rtol = limits.cutoff if cutoff is None else cutoff
+    x, y, x2, y2, limits, rtol = _with_second_inputs(op, x, y, seed, cutoff)
 
     def pinv(v: Any) -> Any:
         return op.pinv(v, rtol=rtol)
@@ -231,10 +228,7 @@ def check_projector(
     >>> sorted(errors), max(errors.values()) < 1e-6
     (['A P_N = 0', 'P_N idempotent', 'P_N symmetric'], True)
     """
-    x, _ = _inputs(op, x, None, seed)
-    x2, _ = _inputs(op, None, None, seed + 1, like=x)
-    limits = _tolerance(x)
-    rtol = limits.cutoff if cutoff is None else cutoff
+    x, _, x2, _, limits, rtol = _with_second_inputs(op, x, None, seed, cutoff)
 
     def project(v: Any) -> Any:
         return op.null_project(v, rtol=rtol)
@@ -371,6 +365,16 @@ def _inputs(op: Any, x: Any, y: Any, seed: int, like: Any = None) -> tuple[Any, 
     if y is None:
         y = _convert(rng.standard_normal(batch + tuple(op.out_shape)).astype(dtype), library)
     return x, y
+
+
+def _with_second_inputs(
+    op: Any, x: Any, y: Any, seed: int, cutoff: float | None
+) -> tuple[Any, Any, Any, Any, Tolerance, float]:
+    """``x``, ``y``, a second pair drawn like them (for the symmetries), the tolerances and the cut-off."""
+    x, y = _inputs(op, x, y, seed)
+    x2, y2 = _inputs(op, None, None, seed + 1, like=x)
+    limits = _tolerance(x)
+    return x, y, x2, y2, limits, limits.cutoff if cutoff is None else cutoff
 
 
 def _tolerance(x: Any) -> Tolerance:

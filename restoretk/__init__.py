@@ -7,6 +7,7 @@ Examples
 ['wiener', 'pinv']
 """
 
+from restoretk import plugins  # noqa: F401  (first: where every registry's built-ins come from)
 from restoretk.api import deblur, degrade, denoise, reference_crop, upscale
 from restoretk.errors import InputError, RestoreError
 from restoretk.estimation import estimate_psf

@@ -35,6 +35,7 @@ from restoretk.errors import RestoreError
 from restoretk.methods.registry import Degradation
 from restoretk.operators.spatial import convolve_valid
 from restoretk.psf_error import misspecified_psf
+from restoretk.registry import Registry
 from restoretk.resize import downscale_kernel
 
 __all__ = [
@@ -71,16 +72,24 @@ class DegradationSet:
     draw: Draw
 
 
-DEGRADATIONS: dict[str, DegradationSet] = {}
+#: The degradation sets by name (entry-point group ``restoretk.degradations``).
+DEGRADATIONS: Registry[DegradationSet] = Registry("degradation set", group="restoretk.degradations")
 
 
 def register_degradations(name: str, *, task: str, scale: int = 1) -> Callable[[Draw], Draw]:
-    """Register ``draw(rng) -> (psf, noise, label)`` as the degradation set ``name``."""
+    """Register ``draw(rng) -> (psf, noise, label)`` as the degradation set ``name``.
+
+    Examples
+    --------
+    >>> register_degradations("deblur", task="deblur")
+    Traceback (most recent call last):
+    ...
+    restoretk.errors.DuplicateNameError: degradation set 'deblur' is already registered; choose another name
+    """
+    DEGRADATIONS.check_new(name)
 
     def decorate(draw: Draw) -> Draw:
-        if name in DEGRADATIONS:
-            raise ValueError(f"degradation set {name!r} is registered twice")
-        DEGRADATIONS[name] = DegradationSet(name, task, scale, draw)
+        DEGRADATIONS.register(name, DegradationSet(name, task, scale, draw))
         return draw
 
     return decorate

@@ -202,8 +202,7 @@ class Registry(Mapping[str, T], Generic[T]):
         >>> numbers.unregister("one"), list(numbers)
         (1, [])
         """
-        self._load()
-        if not isinstance(name, str) or self._key(name) not in self._entries:
+        if name not in self:
             raise self.unknown(name)
         return self._entries.pop(self._key(name))
 
@@ -246,7 +245,7 @@ class Registry(Mapping[str, T], Generic[T]):
         return UnknownNameError(f"unknown {kind or self.kind} {name!r}", f"use one of: {', '.join(names) or 'none'}")
 
     def _key(self, name: str) -> str:
-        return name.strip().lower() if self.fold_case else name
+        return name.strip().lower() if self.fold_case and isinstance(name, str) else name
 
     # -- loading -----------------------------------------------------------------------------
 

@@ -51,7 +51,6 @@ from __future__ import annotations
 import importlib
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from importlib.metadata import entry_points
 from typing import Any, Generic, TypeVar, overload
 
 from restoretk.errors import DuplicateNameError, PluginWarning, RestoreError, UnknownNameError
@@ -262,6 +261,8 @@ class Registry(Mapping[str, T], Generic[T]):
                 importlib.import_module(module)  # a built-in that fails to import is restoretk's bug: raise it
                 self._imported.add(module)
             if not self._plugins_loaded:
+                from importlib.metadata import entry_points  # here: ``import restoretk`` stays light
+
                 self._plugins_loaded = True
                 for point in entry_points(group=self.group):
                     _load_plugin(point, self.group)

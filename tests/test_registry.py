@@ -14,10 +14,13 @@ import numpy as np
 import pytest
 
 import restoretk
-import restoretk.solvers
+from restoretk.bench.peers import PEERS
 from restoretk.errors import DuplicateNameError, PluginWarning, RestoreError, UnknownNameError
 from restoretk.io import read_image, write_image
+from restoretk.methods import list_methods, register_method
+from restoretk.psf import register_family
 from restoretk.registry import Registry
+from restoretk.solvers import list_denoisers, register_denoiser
 
 PACKAGE = Path(restoretk.__file__).parent
 
@@ -63,14 +66,14 @@ def test_case_folding_registries_compare_lower_case() -> None:
 @pytest.mark.parametrize(
     "register, match",
     [
-        (lambda: restoretk.register_method("wiener", tasks={"deblur"}, summary="again"), "method 'wiener' is already"),
-        (lambda: restoretk.psf.register_family("gauss", "gauss:S", "again"), "PSF family 'gauss' is already"),
-        (lambda: __import__("restoretk.bench.peers").bench.peers.PEERS.register("bm3d", None), "peer 'bm3d' is already"),
-        (lambda: __import__("restoretk.solvers").solvers.register_denoiser("tv", "again"), "denoiser 'tv' is already"),
+        (lambda: register_method("wiener", tasks={"deblur"}, summary="again"), "method 'wiener' is already"),
+        (lambda: register_family("gauss", "gauss:S", "again"), "PSF family 'gauss' is already"),
+        (lambda: PEERS.register("bm3d", None), "peer 'bm3d' is already"),
+        (lambda: register_denoiser("tv", "again"), "denoiser 'tv' is already"),
     ],
 )
 def test_every_registry_refuses_duplicates(register, match) -> None:
-    restoretk.list_methods(), restoretk.solvers.list_denoisers()  # the built-ins loaded
+    list_methods(), list_denoisers()  # the built-ins loaded
     with pytest.raises(DuplicateNameError, match=match):
         register()
 

@@ -15,6 +15,8 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from restoretk import plugins  # noqa: F401  (first: where every registry's built-ins come from)
+
 __version__ = "0.1.0"
 
 #: Each public name and the module that defines it.

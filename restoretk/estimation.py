@@ -36,7 +36,8 @@ import numpy as np
 from scipy import optimize
 
 from restoretk import psf as psf_module
-from restoretk.errors import InputError, RestoreError
+from restoretk.errors import InputError, RestoreError, UnknownNameError
+from restoretk.registry import Registry
 
 __all__ = [
     "AUTO",
@@ -128,15 +129,22 @@ class KernelEstimator:
     estimate: Callable[..., np.ndarray]
 
 
-ESTIMATORS: dict[str, BlurEstimator | KernelEstimator] = {}
+#: The estimators by family name (entry-point group ``restoretk.estimators``); the
+#: free-form ``shake`` comes from :mod:`restoretk.blind`, loaded on first lookup.
+ESTIMATORS: Registry[BlurEstimator | KernelEstimator] = Registry("PSF estimator", group="restoretk.estimators")
 
 
 def register_estimator(estimator: BlurEstimator | KernelEstimator) -> BlurEstimator | KernelEstimator:
-    """Make ``estimator`` available as ``estimate_psf(..., family=estimator.name)``."""
-    if estimator.name in ESTIMATORS:
-        raise ValueError(f"estimator {estimator.name!r} is registered twice")
-    ESTIMATORS[estimator.name] = estimator
-    return estimator
+    """Make ``estimator`` available as ``estimate_psf(..., family=estimator.name)``.
+
+    Examples
+    --------
+    >>> register_estimator(ESTIMATORS["gauss"])
+    Traceback (most recent call last):
+    ...
+    restoretk.errors.DuplicateNameError: PSF estimator 'gauss' is already registered; choose another name
+    """
+    return ESTIMATORS.register(estimator.name, estimator)
 
 
 def welch_spectrum(image: np.ndarray, tile: int = TILE) -> tuple[np.ndarray, int]:
@@ -315,7 +323,7 @@ def auto_family(psf: object) -> str | None:
     >>> auto_family("auto:blob")
     Traceback (most recent call last):
     ...
-    restoretk.errors.RestoreError: cannot estimate a PSF of family 'blob'; use one of: auto, gauss, gauss-aniso, motion, shake
+    restoretk.errors.UnknownNameError: cannot estimate a PSF of family 'blob'; use one of: auto, gauss, gauss-aniso, motion, shake
     """
     if not isinstance(psf, str):
         return None
@@ -345,7 +353,7 @@ def _split_family(family: str) -> tuple[str, int | None]:
 def _estimator(family: str) -> BlurEstimator | KernelEstimator:
     if family not in ESTIMATORS:
         names = ", ".join([AUTO, *ESTIMATORS])
-        raise RestoreError(f"cannot estimate a PSF of family {family!r}", f"use one of: {names}")
+        raise UnknownNameError(f"cannot estimate a PSF of family {family!r}", f"use one of: {names}")
     return ESTIMATORS[family]
 
 
@@ -536,5 +544,3 @@ register_estimator(
     )
 )
 
-
-from restoretk import blind  # noqa: E402 - registers the free-form family ``shake``, built on this module's registry

@@ -40,7 +40,7 @@ array; :func:`parse` normalises it::
         (n,) = _fields(params, (1,))
         return _fit(np.ones((_integer(n, "N", 1),) * 2), shape)
 
-Raise ``_SpecError("what is wrong")`` for bad parameters; the user sees it together
+Raise ``SpecError("what is wrong")`` for bad parameters; the user sees it together
 with the spec and the accepted forms.
 
 References
@@ -65,8 +65,9 @@ from scipy.special import erfc
 
 from restoretk.errors import InputError, RestoreError
 from restoretk.limits import MAX_PSF_SIDE
+from restoretk.registry import Registry
 
-__all__ = ["PSFFamily", "register_family", "families", "parse"]
+__all__ = ["FAMILIES", "PSFFamily", "SpecError", "register_family", "families", "parse"]
 
 Shape = tuple[int, int]
 Render = Callable[[str, Shape | None], np.ndarray]
@@ -125,14 +126,15 @@ class PSFFamily:
     sized: bool = True
 
 
-_FAMILIES: dict[str, PSFFamily] = {}
+#: The PSF families by name, lower case (entry-point group ``restoretk.psf_families``).
+FAMILIES: Registry[PSFFamily] = Registry("PSF family", group="restoretk.psf_families", fold_case=True)
 
 
-class _SpecError(Exception):
+class SpecError(Exception):
     """Raised by family renderers; :func:`parse` adds the spec and the accepted forms."""
 
 
-class _TooLarge(_SpecError):
+class _TooLarge(SpecError):
     """A support over :data:`restoretk.limits.MAX_PSF_SIDE`, refused before it is allocated."""
 
 
@@ -170,15 +172,14 @@ def register_family(
     >>> register_family("gauss", "gauss:S", "Gaussian")(lambda params, shape: None)
     Traceback (most recent call last):
     ...
-    restoretk.errors.RestoreError: PSF family 'gauss' is already registered; choose another name
+    restoretk.errors.DuplicateNameError: PSF family 'gauss' is already registered; choose another name
     """
     if not name.isidentifier() or name != name.lower():
         raise RestoreError(f"bad PSF family name {name!r}", "use a lower-case word")
-    if name in _FAMILIES:
-        raise RestoreError(f"PSF family {name!r} is already registered", "choose another name")
+    FAMILIES.check_new(name)
 
     def decorate(render: Render) -> Render:
-        _FAMILIES[name] = PSFFamily(name, syntax, description, render, sized)
+        FAMILIES.register(name, PSFFamily(name, syntax, description, render, sized))
         return render
 
     return decorate
@@ -199,7 +200,7 @@ def families() -> dict[str, PSFFamily]:
     >>> families()["motion"].syntax
     'motion:LENGTH,ANGLE'
     """
-    return dict(_FAMILIES)
+    return dict(FAMILIES)
 
 
 def parse(spec: str | np.ndarray) -> np.ndarray:
@@ -248,23 +249,23 @@ def parse(spec: str | np.ndarray) -> np.ndarray:
 
 def _render(spec: str) -> np.ndarray:
     name, colon, rest = spec.strip().partition(":")
-    family = _FAMILIES.get(name.strip().lower())
+    family = FAMILIES.get(name.strip().lower())
     try:
         if not colon:
-            raise _SpecError("expected FAMILY:PARAMETERS")
+            raise SpecError("expected FAMILY:PARAMETERS")
         if family is None:
-            raise _SpecError(f"unknown family {name.strip()!r}")
+            raise SpecError(f"unknown family {name.strip()!r}")
         params, at, size = rest.partition("@") if family.sized else (rest, "", "")
         return family.render(params, _shape(size) if at else None)
     except _TooLarge as error:
         raise RestoreError(f"PSF {spec!r}: {error}", "use a smaller blur or support, e.g. gauss:2 or motion:15,30") from None
-    except _SpecError as error:
+    except SpecError as error:
         raise RestoreError(f"bad PSF spec {spec!r}: {error}", _accepted_forms()) from None
 
 
 def _accepted_forms() -> str:
-    forms = " | ".join(family.syntax for family in _FAMILIES.values())
-    unsized = ", ".join(f"{f.name}:" for f in _FAMILIES.values() if not f.sized)
+    forms = " | ".join(family.syntax for family in FAMILIES.values())
+    unsized = ", ".join(f"{f.name}:" for f in FAMILIES.values() if not f.sized)
     return f"use one of: {forms}; add @SIZE or @ROWSxCOLS for the support (not on {unsized})"
 
 
@@ -295,7 +296,7 @@ def _fields(params: str, counts: tuple[int, ...]) -> list[str]:
     fields = [field.strip() for field in params.split(",")] if params.strip() else []
     if len(fields) not in counts:
         expected = " or ".join(str(n) for n in counts)
-        raise _SpecError(f"expected {expected} comma-separated numbers, got {len(fields)}")
+        raise SpecError(f"expected {expected} comma-separated numbers, got {len(fields)}")
     return fields
 
 
@@ -303,11 +304,11 @@ def _real(text: str, name: str, minimum: float | None = None) -> float:
     try:
         value = float(text)
     except ValueError:
-        raise _SpecError(f"{name} must be a number, got {text!r}") from None
+        raise SpecError(f"{name} must be a number, got {text!r}") from None
     if not math.isfinite(value):
-        raise _SpecError(f"{name} must be finite, got {text!r}")
+        raise SpecError(f"{name} must be finite, got {text!r}")
     if minimum is not None and value < minimum:
-        raise _SpecError(f"{name} must be >= {minimum:g}, got {text!r}")
+        raise SpecError(f"{name} must be >= {minimum:g}, got {text!r}")
     return value
 
 
@@ -317,17 +318,17 @@ def _integer(text: str, name: str, minimum: int) -> int:
     except ValueError:
         number = _real(text, name)
         if not number.is_integer():
-            raise _SpecError(f"{name} must be an integer, got {text!r}") from None
+            raise SpecError(f"{name} must be an integer, got {text!r}") from None
         value = int(number)
     if value < minimum:
-        raise _SpecError(f"{name} must be an integer >= {minimum}, got {text!r}")
+        raise SpecError(f"{name} must be an integer >= {minimum}, got {text!r}")
     return value
 
 
 def _shape(size: str) -> Shape:
     parts = size.lower().split("x")
     if len(parts) > 2:
-        raise _SpecError(f"size must be @SIZE or @ROWSxCOLS, got '@{size}'")
+        raise SpecError(f"size must be @SIZE or @ROWSxCOLS, got '@{size}'")
     sides = [_integer(part.strip(), "SIZE", 1) for part in parts]
     return _bounded((sides[0], sides[-1]))
 
@@ -372,7 +373,7 @@ def _fit(kernel: np.ndarray, shape: Shape | None) -> np.ndarray:
         _min_side(cols.min() - col_from, cols.max() - col_from),
     )
     if need[0] > shape[0] or need[1] > shape[1]:
-        raise _SpecError(
+        raise SpecError(
             f"@{shape[0]}x{shape[1]} is too small for this kernel, "
             f"which needs @{need[0]}x{need[1]} or larger"
         )
@@ -548,7 +549,7 @@ def _shake(params: str, shape: Shape | None) -> np.ndarray:
         size = _integer(fields[1], "SIZE", _SHAKE_MIN_SIZE)
         _bounded((size, size))
     if size % 2 == 0:
-        raise _SpecError(f"SIZE must be odd, got {size} (try {size + 1})")
+        raise SpecError(f"SIZE must be odd, got {size} (try {size + 1})")
     rng = np.random.default_rng(seed)
     trajectory = _shake_trajectory(rng)
     path = np.column_stack([-trajectory.imag, trajectory.real])
@@ -583,7 +584,7 @@ def _handheld(params: str, shape: Shape | None) -> np.ndarray:
     if len(fields) == 2:
         size = _integer(fields[1], "SIZE", _SHAKE_MIN_SIZE)
     if size % 2 == 0:
-        raise _SpecError(f"SIZE must be odd, got {size} (try {size + 1})")
+        raise SpecError(f"SIZE must be odd, got {size} (try {size + 1})")
     rng = np.random.default_rng([seed, 1])  # not the shake family's stream: another kernel for a seed
     trajectory = _shake_trajectory(rng)
     path = np.column_stack([-trajectory.imag, trajectory.real])

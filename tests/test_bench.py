@@ -213,14 +213,19 @@ def test_results_stamp_covers_weights_and_library_versions(monkeypatch):
     assert bench_stamp.results_stamp() != stamp
 
 
-def test_a_method_that_cannot_help_scores_as_the_identity(images, tmp_path, monkeypatch):
+def _register_for_test(request, name: str, tasks: set[str], restore, summary: str) -> None:
+    """Method ``name`` registered until the end of the test."""
+    registry.METHODS.register(name, registry.Method(name, frozenset(tasks), restore, summary))
+    request.addfinalizer(lambda: registry.METHODS.unregister(name))
+
+
+def test_a_method_that_cannot_help_scores_as_the_identity(images, tmp_path, request):
     """A pass-through method and the exact inverse of a 1×1 PSF both give the identity's numbers."""
 
     def passthrough(image, degradation):
         return image.copy()
 
-    method = registry.Method("test-passthrough", frozenset({"deblur"}), passthrough, "returns its input", False, ())
-    monkeypatch.setitem(registry._METHODS, "test-passthrough", method)
+    _register_for_test(request, "test-passthrough", {"deblur"}, passthrough, "returns its input")
     delta = DeblurScenario("test-delta", "1", psf="box:1", noise=0.02, formation="valid")
     folder, label = open_images(images, None, None)
     run = run_bench(
@@ -234,12 +239,11 @@ def test_a_method_that_cannot_help_scores_as_the_identity(images, tmp_path, monk
     assert score[("deblur-gauss2", "pinv")][0] < score[("deblur-gauss2", "identity")][0]  # noise amplified
 
 
-def test_a_method_that_cannot_run_is_skipped_with_its_reason(images, tmp_path, monkeypatch):
+def test_a_method_that_cannot_run_is_skipped_with_its_reason(images, tmp_path, request):
     def broken(image, degradation):
         raise RestoreError("weights test.safetensors not found", "run `restoretk fetch-weights`")
 
-    method = registry.Method("test-broken", frozenset({"upscale"}), broken, "needs weights", False, ())
-    monkeypatch.setitem(registry._METHODS, "test-broken", method)
+    _register_for_test(request, "test-broken", {"upscale"}, broken, "needs weights")
     out = tmp_path / "out"
     result = bench("--data", images, "--scenario", "sr2-bicubic", "--method", "test-broken", "--method", "bicubic",
                    "--workers", 1, "--out", out)
@@ -251,7 +255,7 @@ def test_a_method_that_cannot_run_is_skipped_with_its_reason(images, tmp_path, m
 
 
 @pytest.fixture
-def spy(monkeypatch) -> list[registry.Degradation]:
+def spy(request) -> list[registry.Degradation]:
     """A deblurring method ``test-spy`` that returns its input and records what it was told."""
     told = []
 
@@ -259,8 +263,7 @@ def spy(monkeypatch) -> list[registry.Degradation]:
         told.append(degradation)
         return image.copy()
 
-    method = registry.Method("test-spy", frozenset({"deblur"}), spy_method, "records its degradation", True, ())
-    monkeypatch.setitem(registry._METHODS, "test-spy", method)
+    _register_for_test(request, "test-spy", {"deblur"}, spy_method, "records its degradation")
     return told
 
 

@@ -91,24 +91,25 @@ def _preload(tmp_path: Path, marker: Path) -> Path:
             os.kill(os.getpid(), signal.SIGKILL)
 
 
-        registry._METHODS["test-dies-once"] = registry.Method(
-            "test-dies-once", frozenset({{"deblur"}}), dies_once, "kills its worker once", False, ()
-        )
+        if "test-dies-once" not in registry.METHODS:  # a worker may inherit it, or run the preload again
+            registry.register_method("test-dies-once", tasks={{"deblur"}}, summary="kills its worker once")(dies_once)
     """))
     return script
 
 
 @pytest.fixture
-def dies_once(tmp_path, monkeypatch):
+def dies_once(tmp_path):
     """``test-dies-once`` known here (to plan the run) and on every worker (to run it); its marker file."""
     from restoretk.methods import registry
 
     marker = tmp_path / "died"
     script = _preload(tmp_path, marker)
-    monkeypatch.setitem(registry._METHODS, "test-dies-once", None)  # removed again after the test
     runpy.run_path(str(script))
-    with dask.config.set({"distributed.worker.preload": [str(script)]}):
-        yield marker
+    try:
+        with dask.config.set({"distributed.worker.preload": [str(script)]}):
+            yield marker
+    finally:
+        registry.METHODS.unregister("test-dies-once")
 
 
 def test_a_worker_killed_midway_loses_nothing(images, tmp_path, dies_once):

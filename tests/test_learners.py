@@ -74,8 +74,8 @@ def test_resnet_decimation_runs_on_the_coarse_grid():
     assert body.multiple == 4 and body.head.in_channels == 3 * 16
 
 
-def test_a_new_body_is_one_registered_class(monkeypatch):
-    monkeypatch.setattr(bodies, "_BODIES", dict(bodies._BODIES))
+def test_a_new_body_is_one_registered_class(request):
+    request.addfinalizer(lambda: bodies.BODIES.unregister("tiny"))
 
     @register_body("tiny")
     class Tiny(nn.Module):

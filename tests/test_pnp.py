@@ -77,8 +77,8 @@ def test_pnp_with_a_classical_prior_beats_the_blurred_input_and_works_with_decim
     assert big.shape == truth.shape and psnr(big, truth) > psnr(nearest, truth) + 1
 
 
-def test_denoisers_are_registered_once_and_looked_up_by_name(monkeypatch):
-    monkeypatch.setattr(denoisers, "_DENOISERS", dict(denoisers._DENOISERS))
+def test_denoisers_are_registered_once_and_looked_up_by_name(request):
+    request.addfinalizer(lambda: denoisers.DENOISERS.unregister("halve"))
     names = [d.name for d in list_denoisers()]
     assert names[0] == "restoretk" and {"wavelet", "tv"} <= set(names)
     register_denoiser("halve", "for the test")(lambda image, sigma: image / 2)

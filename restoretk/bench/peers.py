@@ -25,6 +25,7 @@ from restoretk import api
 from restoretk.bench.scenarios import Case
 from restoretk.errors import RestoreError
 from restoretk.methods.registry import list_methods
+from restoretk.registry import Registry
 
 __all__ = [
     "Contender",
@@ -98,12 +99,15 @@ class Peer:
     parameters: tuple[str, ...] = ()
 
 
-PEERS: dict[str, Peer] = {}
+#: The peers by name, registered below.
+PEERS: Registry[Peer] = Registry("peer")
 
 
 def _peer(name: str, tasks: set[str], summary: str, parameters: tuple[str, ...] = ()):
+    PEERS.check_new(name)
+
     def decorate(restore: Callable[..., np.ndarray]) -> Callable[..., np.ndarray]:
-        PEERS[name] = Peer(name, frozenset(tasks), summary, restore, parameters)
+        PEERS.register(name, Peer(name, frozenset(tasks), summary, restore, parameters))
         return restore
 
     return decorate

@@ -11,7 +11,8 @@ run sees identical inputs.
 An :class:`EstimationScenario` scores no restorer: its rows are the PSF and noise
 estimators themselves, each against the truth it should find.
 
-Adding a scenario is one :func:`register_scenario` call at the end of this module.
+Adding a scenario is one :func:`register_scenario` call at the end of this module (or,
+from another package, in a module of the entry-point group ``restoretk.scenarios``).
 Bump its ``version`` whenever anything changes its inputs, its ground truth or how it
 is scored: per-image results of an earlier version are then never reused.
 """
@@ -31,6 +32,7 @@ from restoretk import api, estimation
 from restoretk import psf as psf_module
 from restoretk.degradation import Degradation, eight_bit_levels, observe
 from restoretk.errors import RestoreError
+from restoretk.registry import Registry
 from restoretk.solvers.wiener import QUANTISATION_NOISE
 from restoretk.metrics import MetricProtocol, score
 from restoretk.noise import estimate_noise
@@ -51,6 +53,7 @@ __all__ = [
     "Measurement",
     "BicubicSRScenario",
     "BlurDecimateSRScenario",
+    "SCENARIOS",
     "register_scenario",
     "get_scenario",
     "TRUE_PSF_ROW",
@@ -654,15 +657,21 @@ class DenoiseScenario(Scenario):
         )
 
 
-_SCENARIOS: dict[str, Scenario] = {}
+#: The scenarios by name (entry-point group ``restoretk.scenarios``).
+SCENARIOS: Registry[Scenario] = Registry("scenario", group="restoretk.scenarios")
 
 
 def register_scenario(scenario: Scenario) -> Scenario:
-    """Add ``scenario`` to the list that ``restoretk bench`` runs by default."""
-    if scenario.name in _SCENARIOS:
-        raise ValueError(f"scenario {scenario.name!r} is registered twice")
-    _SCENARIOS[scenario.name] = scenario
-    return scenario
+    """Add ``scenario`` to the list that ``restoretk bench`` runs by default.
+
+    Examples
+    --------
+    >>> register_scenario(get_scenario("deblur-gauss2"))
+    Traceback (most recent call last):
+    ...
+    restoretk.errors.DuplicateNameError: scenario 'deblur-gauss2' is already registered; choose another name
+    """
+    return SCENARIOS.register(scenario.name, scenario)
 
 
 def list_scenarios() -> list[Scenario]:
@@ -673,32 +682,36 @@ def list_scenarios() -> list[Scenario]:
     >>> [s.name for s in list_scenarios()][:2]
     ['deblur-gauss2', 'deblur-gauss2-circular']
     """
-    return list(_SCENARIOS.values())
+    return list(SCENARIOS.values())
 
 
 def get_scenario(name: str) -> Scenario:
-    """The scenario called ``name``; a one-line error listing the choices otherwise."""
-    if name not in _SCENARIOS:
-        raise RestoreError(f"unknown scenario {name!r}", f"use one of: {', '.join(_SCENARIOS)} (see --list)")
-    return _SCENARIOS[name]
+    """The scenario called ``name``; a one-line error listing the choices otherwise.
+
+    Examples
+    --------
+    >>> get_scenario("sr4-bicubic").name
+    'sr4-bicubic'
+    """
+    return SCENARIOS[name]
 
 
-register_scenario(DeblurScenario("deblur-gauss2", "1", psf="gauss:2@25", noise=0.01, formation="valid"))
+# Registered here, in this order; those built on another refer to it directly (a lookup
+# here, during the import, would load the plug-ins before this module is complete).
+_gauss2 = register_scenario(DeblurScenario("deblur-gauss2", "1", psf="gauss:2@25", noise=0.01, formation="valid"))
 register_scenario(DeblurScenario("deblur-gauss2-circular", "1", psf="gauss:2@25", noise=0.01, formation="circular"))
 register_scenario(DeblurScenario("deblur-gauss2-n3", "1", psf="gauss:2@25", noise=0.03, formation="valid"))
-register_scenario(ShakeDeblurScenario("deblur-motion", "1", noise=0.01, formation="valid", sizes=(15, 31)))
+_motion = register_scenario(ShakeDeblurScenario("deblur-motion", "1", noise=0.01, formation="valid", sizes=(15, 31)))
 register_scenario(BicubicSRScenario("sr4-bicubic", "1", scale=4))
 register_scenario(BlurDecimateSRScenario("sr4-gauss", "1", scale=4, psf="gauss:1.6@13", noise=0.0))
 register_scenario(BicubicSRScenario("sr2-bicubic", "1", scale=2))
-register_scenario(
-    WrongSigmaScenario(
-        "deblur-gauss2-psferr", "1", exact=get_scenario("deblur-gauss2"), told=("gauss:1.7@25", "gauss:2.3@25")
-    )
+register_scenario(WrongSigmaScenario("deblur-gauss2-psferr", "1", exact=_gauss2, told=("gauss:1.7@25", "gauss:2.3@25")))
+register_scenario(PerturbedPSFScenario("deblur-motion-psferr", "1", exact=_motion, strength=0.2))
+_random_gauss = register_scenario(
+    RandomGaussScenario("deblur-gauss-random", "1", noise=0.01, formation="valid", sigmas=(1.0, 3.0))
 )
-register_scenario(PerturbedPSFScenario("deblur-motion-psferr", "1", exact=get_scenario("deblur-motion"), strength=0.2))
-register_scenario(RandomGaussScenario("deblur-gauss-random", "1", noise=0.01, formation="valid", sigmas=(1.0, 3.0)))
-register_scenario(BlindScenario("deblur-gauss-blind", "1", exact=get_scenario("deblur-gauss-random")))
+register_scenario(BlindScenario("deblur-gauss-blind", "1", exact=_random_gauss))
 register_scenario(EstimationScenario("psf-estimation", "1"))
-register_scenario(BlindScenario("deblur-shake-blind", "1", exact=get_scenario("deblur-motion"), blind="shake", versus_truth=True))
+register_scenario(BlindScenario("deblur-shake-blind", "1", exact=_motion, blind="shake", versus_truth=True))
 for _sigma in (15, 25, 50):
     register_scenario(DenoiseScenario(f"denoise-{_sigma}", "1", sigma=float(_sigma)))

@@ -34,14 +34,14 @@ if TYPE_CHECKING:
 __all__ = ["deblur", "upscale", "denoise", "degrade", "method_options"]
 
 
-def method_options(task: str, method: str, pairs: List[str], weights: Optional[Path]) -> dict:
-    """``-O NAME=VALUE`` pairs (and ``--weights``) checked against the method's typed options."""
+def method_options(task: str, method: str, pairs: List[str], weights: Optional[Path], scale: int = 1) -> dict:
+    """``-O NAME=VALUE`` pairs (and ``--weights``) typed and checked by the method, before any image."""
     from restoretk.methods import get_method
 
     options = option_pairs(pairs)
     if weights is not None:
         options["weights"] = str(weights)
-    return get_method(method, task).check_options(options)
+    return get_method(method, task).validate(options, scale)
 
 
 def deblur(
@@ -69,8 +69,6 @@ def deblur(
 ) -> None:
     """Remove a blur, known or estimated. Without -o, writes NAME-deblurred.EXT beside each input."""
     with user_errors():
-        import numpy as np
-
         from restoretk import api
         from restoretk import psf as psf_module
         from restoretk.estimation import AUTO, auto_family, estimate_psf, rank_families
@@ -79,7 +77,6 @@ def deblur(
         options = method_options("deblur", method, option, weights)
         family = auto_family(psf)
         kernel = psf_module.parse(psf if family is None else "gauss:1")
-        api.deblur(np.zeros((kernel.shape[0] * 2, kernel.shape[1] * 2)), kernel, method, 0.01, **options)  # checks
         level = noise_value(noise)
         psf_targets = _psf_targets(inputs, save_psf, overwrite)
 
@@ -140,12 +137,13 @@ def upscale(
 ) -> None:
     """Super-resolve by an integer factor. Without -o, writes NAME-xS.EXT beside each input."""
     with user_errors():
-        import numpy as np
-
         from restoretk import api
+        from restoretk import psf as psf_module
 
-        options = method_options("upscale", method, option, weights)
-        api.upscale(np.zeros((8, 8)), scale, method, psf, 0.01, **options)  # checks method, options, scale
+        api.check_image((1, 1), scale=scale)
+        if psf is not None:
+            psf_module.parse(psf)
+        options = method_options("upscale", method, option, weights, scale)
         level = noise_value(noise)
         process(
             inputs, output, f"x{scale}", overwrite, bit_depth,

@@ -17,6 +17,9 @@ what the output means. A new body is one registered class whose constructor take
         def forward(self, z):
             return self.conv(z)
 
+A package adds its own through the entry-point group ``restoretk.bodies``
+(:mod:`restoretk.registry`).
+
 The last layer of each body starts at zero, so a residual head starts as its
 classical estimate and training only ever adds to it.
 """
@@ -31,10 +34,12 @@ import torch.nn.functional as F
 from torch import nn
 
 from restoretk.errors import RestoreError
+from restoretk.registry import Registry
 
-__all__ = ["register_body", "build_body", "body_options", "list_bodies", "ResidualCNN", "UNet"]
+__all__ = ["BODIES", "register_body", "build_body", "body_options", "list_bodies", "ResidualCNN", "UNet"]
 
-_BODIES: dict[str, type[nn.Module]] = {}
+#: The body classes by name (entry-point group ``restoretk.bodies``).
+BODIES: Registry[type[nn.Module]] = Registry("network body", group="restoretk.bodies")
 
 
 def register_body(name: str) -> Callable[[type[nn.Module]], type[nn.Module]]:
@@ -45,16 +50,9 @@ def register_body(name: str) -> Callable[[type[nn.Module]], type[nn.Module]]:
     >>> register_body("resnet")(nn.Identity)
     Traceback (most recent call last):
     ...
-    ValueError: body 'resnet' is registered twice
+    restoretk.errors.DuplicateNameError: network body 'resnet' is already registered; choose another name
     """
-
-    def decorate(cls: type[nn.Module]) -> type[nn.Module]:
-        if name in _BODIES:
-            raise ValueError(f"body {name!r} is registered twice")
-        _BODIES[name] = cls
-        return cls
-
-    return decorate
+    return BODIES.register(name)
 
 
 def list_bodies() -> list[str]:
@@ -65,7 +63,7 @@ def list_bodies() -> list[str]:
     >>> list_bodies()
     ['resnet', 'unet']
     """
-    return list(_BODIES)
+    return list(BODIES)
 
 
 def body_options(name: str, **given: Any) -> dict[str, Any]:
@@ -78,9 +76,7 @@ def body_options(name: str, **given: Any) -> dict[str, Any]:
     >>> body_options("resnet", base_filter=16)
     {'base_filter': 16, 'num_residuals': 8, 'decimation': 1}
     """
-    if name not in _BODIES:
-        raise RestoreError(f"unknown network body {name!r}", f"use one of: {', '.join(_BODIES)}")
-    parameters = inspect.signature(_BODIES[name].__init__).parameters.values()
+    parameters = inspect.signature(BODIES[name].__init__).parameters.values()
     defaults = {p.name: p.default for p in parameters if p.kind is p.KEYWORD_ONLY}
     unknown = set(given) - set(defaults)
     if unknown:
@@ -100,7 +96,7 @@ def build_body(name: str, in_channels: int, out_channels: int, **options: Any) -
     >>> tuple(body(torch.zeros(1, 6, 16, 16)).shape)
     (1, 3, 16, 16)
     """
-    return _BODIES[name](in_channels, out_channels, **body_options(name, **options))
+    return BODIES[name](in_channels, out_channels, **body_options(name, **options))
 
 
 def _zero_init(conv: nn.Conv2d) -> nn.Conv2d:

@@ -34,6 +34,7 @@ from restoretk import psf
 from restoretk.degradation import Degradation, observe
 from restoretk.errors import RestoreError
 from restoretk.psf_error import misspecified_psf
+from restoretk.registry import Registry
 from restoretk.resize import downscale_kernel
 
 __all__ = [
@@ -83,16 +84,24 @@ class DegradationSet:
         return Degradation(kernel, self.scale, noise, "valid", label if self.task == "deblur" else None), label
 
 
-DEGRADATIONS: dict[str, DegradationSet] = {}
+#: The degradation sets by name (entry-point group ``restoretk.degradations``).
+DEGRADATIONS: Registry[DegradationSet] = Registry("degradation set", group="restoretk.degradations")
 
 
 def register_degradations(name: str, *, task: str, scale: int = 1) -> Callable[[Draw], Draw]:
-    """Register ``draw(rng) -> (psf, noise, label)`` as the degradation set ``name``."""
+    """Register ``draw(rng) -> (psf, noise, label)`` as the degradation set ``name``.
+
+    Examples
+    --------
+    >>> register_degradations("deblur", task="deblur")
+    Traceback (most recent call last):
+    ...
+    restoretk.errors.DuplicateNameError: degradation set 'deblur' is already registered; choose another name
+    """
+    DEGRADATIONS.check_new(name)
 
     def decorate(draw: Draw) -> Draw:
-        if name in DEGRADATIONS:
-            raise ValueError(f"degradation set {name!r} is registered twice")
-        DEGRADATIONS[name] = DegradationSet(name, task, scale, draw)
+        DEGRADATIONS.register(name, DegradationSet(name, task, scale, draw))
         return draw
 
     return decorate

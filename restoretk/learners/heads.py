@@ -63,6 +63,7 @@ from restoretk.solvers.wiener import (
 )
 from restoretk.methods.registry import Degradation
 from restoretk.operators import LinearOperator
+from restoretk.registry import Registry
 from restoretk.resize import imresize
 
 __all__ = ["HEADS", "Head", "HeadSpec", "Problem", "build_head", "register_head", "BODY_CONTEXT"]
@@ -81,16 +82,24 @@ class HeadSpec:
     scale: int
 
 
-HEADS: dict[str, HeadSpec] = {}
+#: The heads by name (entry-point group ``restoretk.heads``).
+HEADS: Registry[HeadSpec] = Registry("head", group="restoretk.heads")
 
 
 def register_head(name: str, *, task: str, scale: int = 1) -> Callable[[type[Head]], type[Head]]:
-    """Register the decorated :class:`Head` subclass as ``name`` for ``task`` at ``scale``."""
+    """Register the decorated :class:`Head` subclass as ``name`` for ``task`` at ``scale``.
+
+    Examples
+    --------
+    >>> register_head("mpr", task="deblur")
+    Traceback (most recent call last):
+    ...
+    restoretk.errors.DuplicateNameError: head 'mpr' is already registered; choose another name
+    """
+    HEADS.check_new(name)
 
     def decorate(cls: type[Head]) -> type[Head]:
-        if name in HEADS:
-            raise ValueError(f"head {name!r} is registered twice")
-        HEADS[name] = HeadSpec(name, cls, task, scale)
+        HEADS.register(name, HeadSpec(name, cls, task, scale))
         return cls
 
     return decorate
@@ -436,8 +445,6 @@ def build_head(
     >>> head.restore(image, Degradation(np.full((3, 3), 1 / 9), noise=0.01)).shape
     (3, 24, 20)
     """
-    if name not in HEADS:
-        raise RestoreError(f"unknown head {name!r}", f"use one of: {', '.join(HEADS)}")
     spec = HEADS[name]
     hyper = body_options(body, **(body_hyper or {}))
     network = build_body(body, spec.cls.body_inputs(channels), spec.cls.body_outputs(channels), **hyper)

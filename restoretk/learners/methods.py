@@ -26,13 +26,20 @@ from restoretk.errors import RestoreError
 from restoretk.learners.heads import HEADS, Head
 from restoretk.learners.inference import choose_device, restore_tiled
 from restoretk.learners.precision import PRECISIONS, resolve_precision
-from restoretk.learners.weights import load_weights, tensor_checksum, weights_for
+from restoretk.learners.weights import load_weights, read_metadata, tensor_checksum, weights_for
 from restoretk.methods import classical  # noqa: F401  (registered first: listings start with the classical methods)
 from restoretk.methods.registry import Degradation, Range, register_method
 from restoretk.solvers.denoisers import register_denoiser
 from restoretk.solvers.wiener import solver_extension
 
-__all__ = ["learned_restore", "inference_precision", "DEFAULT_TILE", "BF16_TOLERANCE_DB", "MEASURED_PRECISION"]
+__all__ = [
+    "learned_restore",
+    "check_architecture",
+    "inference_precision",
+    "DEFAULT_TILE",
+    "BF16_TOLERANCE_DB",
+    "MEASURED_PRECISION",
+]
 
 #: Tile side in input pixels: large photos are restored in pieces this big.
 DEFAULT_TILE = {"deblur": 512, "sr": 256, "denoise": 512}
@@ -107,10 +114,7 @@ def learned_restore(
     # channels-last convolutions run 1.8x faster on the CPU (oneDNN), in float32 too
     model.set_precision(dtype, channels_last=True)
     arch = model.architecture
-    if arch["head"] != method:
-        raise RestoreError(
-            f"{path} holds a {arch['head']!r} model, not {method!r}", f"use --method {arch['head']} with these weights"
-        )
+    check_architecture(method, path, arch)
     channels = image.shape[0]
     if channels not in (1, arch["channels"]):
         raise RestoreError(
@@ -136,6 +140,41 @@ def learned_restore(
     return restored.mean(axis=0, keepdims=True) if channels == 1 else restored
 
 
+def check_architecture(method: str, path: Path, architecture: dict, scale: int | None = None) -> None:
+    """That the model in ``path`` (its ``architecture`` metadata) is one of ``method`` and upscales by ``scale``.
+
+    Examples
+    --------
+    >>> from restoretk.learners.weights import read_metadata, weights_for
+    >>> path = weights_for("mpr")
+    >>> check_architecture("mpr", path, read_metadata(path)["architecture"], scale=1)
+    >>> check_architecture("srnet", path, read_metadata(path)["architecture"])
+    Traceback (most recent call last):
+    ...
+    restoretk.errors.RestoreError: ...mpr.safetensors holds a 'mpr' model, not 'srnet'; use --method mpr with these weights
+    """
+    head = architecture["head"]
+    if head != method:
+        raise RestoreError(f"{path} holds a {head!r} model, not {method!r}", f"use --method {head} with these weights")
+    factor = architecture.get("scale", 1)
+    if scale is not None and factor != scale:
+        raise RestoreError(
+            f"{path} holds a model that upscales by {factor}, not {scale}",
+            f"use --scale {factor}, or train a model for scale {scale}",
+        )
+
+
+def _learned_check(head: str):
+    """The check of one learned method's options: its weights hold this head at this scale; the device exists."""
+
+    def check(options: dict, scale: int) -> None:
+        path = weights_for(head, options.get("weights"))
+        check_architecture(head, path, read_metadata(path)["architecture"], scale)
+        choose_device(options.get("device", "auto"))
+
+    return check
+
+
 def _learned_method(head: str, doc: str):
     """The registry entry of one learned head: its options are the keyword arguments."""
 
@@ -158,22 +197,22 @@ def _learned_method(head: str, doc: str):
     return restore
 
 
-for _head, _tasks, _summary, _needs_psf, _doc in (
-    ("mpr", {"deblur"}, "learned Moore–Penrose residual: Wiener + a network in the null space (any PSF)", True,
+for _head, _tasks, _summary, _doc in (
+    ("mpr", {"deblur"}, "learned Moore–Penrose residual: Wiener + a network in the null space (any PSF)",
      "``x̂ = x_w + (I − A⁺_ε A) f_θ(x_w, y)`` (see :mod:`restoretk.learners.heads`)."),
-    ("mpr-df", {"deblur"}, "mpr, then a learned per-pixel filter that removes what a wrong PSF leaves", True,
+    ("mpr-df", {"deblur"}, "mpr, then a learned per-pixel filter that removes what a wrong PSF leaves",
      "``x̂ = D_w(x_w + (I − A⁺_ε A) r)`` with ``(r, w) = f_θ(x_w, y)``: ``mpr`` and a dynamic filter."),
-    ("wiener-resid", {"deblur"}, "learned residual on the Wiener estimate, no projection (the ablation of mpr)", True,
+    ("wiener-resid", {"deblur"}, "learned residual on the Wiener estimate, no projection (the ablation of mpr)",
      "``x̂ = x_w + f_θ(x_w, y)``."),
-    ("mpr-sr", {"upscale"}, "learned Moore–Penrose residual for A = S H: Wiener + a network in the null space", True,
+    ("mpr-sr", {"upscale"}, "learned Moore–Penrose residual for A = S H: Wiener + a network in the null space",
      "``x̂ = A⁺_ε y + (I − A⁺_ε A) f_θ(A⁺_ε y, bicubic(y))``."),
-    ("srnet", {"upscale"}, "learned residual network on the bicubic upscale", False,
+    ("srnet", {"upscale"}, "learned residual network on the bicubic upscale",
      "``x̂ = bicubic(y) + f_θ(bicubic(y))``."),
-    ("denoiser", {"denoise"}, "learned residual denoiser told the noise level (one model for every σ)", False,
+    ("denoiser", {"denoise"}, "learned residual denoiser told the noise level (one model for every σ)",
      "``x̂ = y + f_θ(y, σ)`` (see :mod:`restoretk.learners.heads`)."),
 ):
     _scales = {HEADS[_head].scale} if "upscale" in _tasks else None  # what the shipped model does
-    register_method(_head, tasks=_tasks, summary=_summary, needs_psf=_needs_psf, scales=_scales)(
+    register_method(_head, tasks=_tasks, summary=_summary, scales=_scales, check=_learned_check(_head))(
         _learned_method(_head, _doc)
     )
 

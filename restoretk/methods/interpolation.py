@@ -10,7 +10,7 @@ from restoretk.resize import imresize
 __all__ = ["bicubic"]
 
 
-@register_method("bicubic", tasks={"upscale"}, summary="bicubic interpolation (MATLAB imresize)", needs_psf=False)
+@register_method("bicubic", tasks={"upscale"}, summary="bicubic interpolation (MATLAB imresize)")
 def bicubic(image: np.ndarray, degradation: Degradation) -> np.ndarray:
     """Bicubic upscaling exactly as MATLAB's ``imresize`` (the SR papers' baseline)."""
     return np.moveaxis(imresize(np.moveaxis(image, 0, -1), float(degradation.scale)), -1, 0)

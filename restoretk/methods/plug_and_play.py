@@ -8,7 +8,7 @@ The prior is restoretk's own learned denoiser by default; any registered denoise
 from __future__ import annotations
 
 import sys
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import numpy as np
 
@@ -19,10 +19,16 @@ from restoretk.solvers.pnp import DPIR_LAMBDA, DPIR_SIGMA_START, plug_and_play
 __all__ = ["pnp"]
 
 
+def _check_prior(options: dict[str, Any], scale: int) -> None:
+    """The prior is a registered denoiser (any scale will do)."""
+    get_denoiser(options.get("prior", "restoretk"))
+
+
 @register_method(
     "pnp",
     tasks={"deblur", "upscale"},
     summary="plug-and-play: half-quadratic splitting with restoretk's learned denoiser as the prior (any PSF, any scale)",
+    check=_check_prior,
 )
 def pnp(
     image: np.ndarray,

@@ -11,7 +11,14 @@ method is one decorated function::
 Its keyword-only parameters are its options, and their annotations type them:
 :meth:`Method.check_options` parses text (``-O strength=2``) and checks values against
 ``int``, ``float`` (finite), ``bool``, ``str``, ``Literal[...]``, ``X | None`` and a
-:class:`Range` given with ``Annotated``.
+:class:`Range` given with ``Annotated``. What else a method can check before any image
+(a weights file, a prior's name) is its ``check`` hook, ``register_method(...,
+check=...)``; :meth:`Method.validate` runs both, so that a caller (the CLI) checks a
+whole batch's options without restoring anything.
+
+Built-in methods are registered by their own modules, loaded on the first lookup
+(:mod:`restoretk.plugins`); a package adds its own through the entry-point group
+``restoretk.methods`` (:mod:`restoretk.registry`).
 """
 
 from __future__ import annotations
@@ -28,8 +35,20 @@ import numpy as np
 
 from restoretk.degradation import Degradation  # re-exported: what a method is told
 from restoretk.errors import RestoreError
+from restoretk.registry import Registry
 
-__all__ = ["Degradation", "Method", "Range", "register_method", "get_method", "list_methods", "TASKS", "RESERVED_OPTIONS"]
+__all__ = [
+    "Degradation",
+    "Method",
+    "METHODS",
+    "OptionCheck",
+    "Range",
+    "register_method",
+    "get_method",
+    "list_methods",
+    "TASKS",
+    "RESERVED_OPTIONS",
+]
 
 TASKS = ("deblur", "upscale", "denoise")
 
@@ -65,18 +84,40 @@ class Range:
         return " and ".join(parts + ([] if self.high is None else [f"<= {self.high:g}"]))
 
 
+#: Checks a method makes of its options before any image: ``check(options, scale)``.
+OptionCheck = Callable[[dict[str, Any], int], None]
+
+
 @dataclass(frozen=True)
 class Method:
-    """A registered restoration method."""
+    """A registered restoration method.
+
+    Attributes
+    ----------
+    name : str
+        Its name, ``method=`` in Python and ``-m`` on the command line.
+    tasks : frozenset of str
+        What it does: ``deblur``, ``upscale``, ``denoise``.
+    restore : callable
+        ``restore(image, degradation, **options) -> image``.
+    summary : str
+        One line on what it is.
+    options : tuple of str
+        Its keyword-only parameters.
+    scales : frozenset of int or None
+        Upscaling factors it can do (a trained model's); None: any.
+    check : callable or None
+        ``check(options, scale)``: what the method checks of its (typed) options before
+        any image, raising one-line errors (a weights file, a prior's name).
+    """
 
     name: str
     tasks: frozenset[str]
     restore: Callable[..., np.ndarray]
     summary: str
-    needs_psf: bool = True
     options: tuple[str, ...] = field(default=())
-    #: Upscaling factors it can do (a trained model's); None: any.
     scales: frozenset[int] | None = None
+    check: OptionCheck | None = None
 
     def can_scale(self, scale: int) -> bool:
         """Whether it restores at upscaling factor ``scale`` (1: deblurring)."""
@@ -113,30 +154,107 @@ class Method:
             checked[name] = _typed(value, hints.get(name, Any), name, self.name, defaults[name])
         return checked
 
+    def validate(self, options: dict[str, Any], scale: int = 1) -> dict[str, Any]:
+        """Everything that can be checked before restoring an image: the options and the scale.
 
-_METHODS: dict[str, Method] = {}
+        The options are typed as :meth:`check_options` types them; then the method's own
+        ``check`` looks at them (does the weights file exist and hold this model at this
+        scale, is the prior a registered denoiser, ...), or, for a method without one,
+        ``scale`` is checked against :attr:`scales`. Nothing is restored.
+
+        Parameters
+        ----------
+        options : dict
+            The options as text (``{"iterations": "30"}``) or values.
+        scale : int
+            The upscaling factor (1 to deblur or denoise).
+
+        Returns
+        -------
+        dict
+            The typed options, as :meth:`check_options` returns them.
+
+        Raises
+        ------
+        RestoreError
+            One line naming what is wrong and what to pass instead.
+
+        Examples
+        --------
+        >>> get_method("pnp", "deblur").validate({"iterations": "4", "prior": "tv"})
+        {'iterations': 4, 'prior': 'tv'}
+        >>> get_method("pnp", "deblur").validate({"prior": "bm4d"})
+        Traceback (most recent call last):
+        ...
+        restoretk.errors.UnknownNameError: unknown denoiser 'bm4d'; use one of: restoretk, wavelet, tv, ffdnet, bm3d
+        >>> get_method("srnet", "upscale").validate({}, scale=2)
+        Traceback (most recent call last):
+        ...
+        restoretk.errors.RestoreError: ...srnet.safetensors holds a model that upscales by 4, not 2; use --scale 4, or train a model for scale 2
+        """
+        checked = self.check_options(options)
+        if self.check is not None:
+            self.check(checked, int(scale))
+        elif not self.can_scale(scale):
+            factors = ", ".join(map(str, sorted(self.scales or ())))
+            raise RestoreError(f"method {self.name!r} upscales by {factors} only, not {scale}", f"use scale={factors.split(',')[0]}")
+        return checked
+
+
+#: Every registered method (entry-point group ``restoretk.methods``).
+METHODS: Registry[Method] = Registry("method", group="restoretk.methods")
 
 
 def register_method(
-    name: str, *, tasks: set[str], summary: str, needs_psf: bool = True, scales: set[int] | None = None
+    name: str,
+    *,
+    tasks: set[str],
+    summary: str,
+    scales: set[int] | None = None,
+    check: OptionCheck | None = None,
 ) -> Callable[[Callable[..., np.ndarray]], Callable[..., np.ndarray]]:
     """Register ``function`` as method ``name`` for ``tasks`` (``deblur``, ``upscale``, ``denoise``).
 
-    ``scales`` limits the upscaling factors (a trained model's); None allows any.
+    Parameters
+    ----------
+    name : str
+        The method's name; unique.
+    tasks : set of str
+        What it does: some of :data:`TASKS`.
+    summary : str
+        One line for ``restoretk methods``.
+    scales : set of int, optional
+        The upscaling factors it can do (a trained model's); None allows any.
+    check : callable, optional
+        ``check(options, scale)``, called by :meth:`Method.validate` with the typed
+        options: what the method can check before any image, raising
+        :class:`~restoretk.errors.RestoreError`. It decides about ``scale`` itself.
+
+    Returns
+    -------
+    callable
+        A decorator that registers the function and returns it unchanged.
+
+    Examples
+    --------
+    >>> "wiener" in METHODS  # a lookup loads the built-ins
+    True
+    >>> register_method("wiener", tasks={"deblur"}, summary="again")
+    Traceback (most recent call last):
+    ...
+    restoretk.errors.DuplicateNameError: method 'wiener' is already registered; choose another name
     """
+    METHODS.check_new(name)
+    unknown = set(tasks) - set(TASKS)
+    if unknown:
+        raise RestoreError(f"unknown task(s) {sorted(unknown)} for method {name!r}", f"use some of: {', '.join(TASKS)}")
 
     def decorate(function: Callable[..., np.ndarray]) -> Callable[..., np.ndarray]:
-        unknown = set(tasks) - set(TASKS)
-        if unknown:
-            raise ValueError(f"unknown task(s) {sorted(unknown)} for method {name!r}")
-        if name in _METHODS:
-            raise ValueError(f"method {name!r} is registered twice")
         options = tuple(
             p.name for p in inspect.signature(function).parameters.values() if p.kind is p.KEYWORD_ONLY
         )
-        _METHODS[name] = Method(
-            name, frozenset(tasks), function, summary, needs_psf, options, None if scales is None else frozenset(scales)
-        )
+        frozen_scales = None if scales is None else frozenset(scales)
+        METHODS.register(name, Method(name, frozenset(tasks), function, summary, options, frozen_scales, check))
         return function
 
     return decorate
@@ -217,9 +335,14 @@ def _kind_name(kind: Any) -> str:
 
 
 def list_methods(task: str | None = None) -> list[Method]:
-    """Registered methods (for ``task`` only, if given), in registration order."""
-    _load_builtin_methods()
-    return [m for m in _METHODS.values() if task is None or task in m.tasks]
+    """Registered methods (for ``task`` only, if given), in registration order.
+
+    Examples
+    --------
+    >>> [m.name for m in list_methods("denoise")][-1]
+    'denoiser'
+    """
+    return [m for m in METHODS.values() if task is None or task in m.tasks]
 
 
 def get_method(name: str, task: str) -> Method:
@@ -229,16 +352,12 @@ def get_method(name: str, task: str) -> Method:
     --------
     >>> get_method("wiener", "deblur").name
     'wiener'
+    >>> get_method("bicubic", "deblur")
+    Traceback (most recent call last):
+    ...
+    restoretk.errors.UnknownNameError: unknown deblur method 'bicubic'; use one of: wiener, pinv, ...
     """
-    _load_builtin_methods()
-    method = _METHODS.get(name)
+    method = METHODS.get(name)
     if method is None or task not in method.tasks:
-        choices = ", ".join(m.name for m in list_methods(task))
-        raise RestoreError(f"unknown {task} method {name!r}", f"use one of: {choices}")
+        raise METHODS.unknown(name, [m.name for m in list_methods(task)], kind=f"{task} method")
     return method
-
-
-def _load_builtin_methods() -> None:
-    """Import the modules that register the built-in methods (explicit, no scanning)."""
-    from restoretk.methods import classical, interpolation, plug_and_play  # noqa: F401
-    from restoretk.learners import methods as learned  # noqa: F401

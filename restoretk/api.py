@@ -252,7 +252,7 @@ def _check_scale(scale: int) -> None:
     except (TypeError, ValueError):
         whole = False
     if not whole:
-        raise RestoreError(f"scale {scale!r} is not an integer from 1 to {MAX_SCALE}", "use e.g. --scale 2 or --scale 4")
+        raise RestoreError(f"scale {scale!r} is not an integer from 1 to {MAX_SCALE}", "use e.g. scale=2 or scale=4")
 
 
 def _output_dtype(image: np.ndarray) -> type:

@@ -141,7 +141,7 @@ def estimate_kernel(
     if float(grey.std()) < FLAT:
         raise InputError(
             f"image of {grey.shape[0]}x{grey.shape[1]} pixels is flat: it shows no edge to estimate a blur from",
-            "use a photo with some structure, or give the PSF with --psf SPEC",
+            "use a photo with some structure, or give the PSF itself (e.g. psf='gauss:2')",
         )
     sizes = _scale_sizes(support)
     from tqdm import tqdm

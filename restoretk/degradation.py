@@ -281,6 +281,6 @@ def _form(planes: np.ndarray, degradation: Degradation) -> tuple[np.ndarray, np.
         raise RestoreError(
             f"a valid degrade keeps nothing of a {planes.shape[-1]}x{planes.shape[-2]} image "
             f"under a PSF of {kernel.shape[1]}x{kernel.shape[0]}",
-            "use --boundary reflect (boundary='reflect'), a smaller PSF or a larger image",
+            "use boundary='reflect', a smaller PSF or a larger image",
         )
     return convolve_valid(planes, kernel), valid_crop(planes, kernel.shape)

@@ -178,7 +178,7 @@ def welch_spectrum(image: np.ndarray, tile: int = TILE) -> tuple[np.ndarray, int
     if rows < tile or cols < tile:
         raise InputError(
             f"image of {rows}x{cols} pixels is too small to estimate its blur",
-            f"use an image of at least {tile}x{tile} pixels, or give the PSF with --psf SPEC",
+            f"use an image of at least {tile}x{tile} pixels, or give the PSF itself (e.g. psf='gauss:2')",
         )
     window = np.outer(np.hanning(tile), np.hanning(tile))
     step = tile // 2

@@ -25,7 +25,7 @@ def noise_level(value: float | str) -> float:
     >>> noise_level(float("nan"))
     Traceback (most recent call last):
     ...
-    restoretk.errors.RestoreError: noise level nan is not a number >= 0; use e.g. --noise 0.01 (images in [0, 1]) or --noise auto
+    restoretk.errors.RestoreError: noise level nan is not a number >= 0; use e.g. noise=0.01 (images in [0, 1]) or noise='auto'
     """
     try:
         level = float(value)
@@ -33,7 +33,7 @@ def noise_level(value: float | str) -> float:
         level = math.nan
     if not math.isfinite(level) or level < 0:
         raise RestoreError(
-            f"noise level {value} is not a number >= 0", "use e.g. --noise 0.01 (images in [0, 1]) or --noise auto"
+            f"noise level {value} is not a number >= 0", "use e.g. noise=0.01 (images in [0, 1]) or noise='auto'"
         )
     return level
 

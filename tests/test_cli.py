@@ -7,7 +7,9 @@ import pytest
 from skimage import data
 from typer.testing import CliRunner
 
+import restoretk
 from restoretk.cli import app
+from restoretk.errors import RestoreError
 from restoretk.io import read_image, write_image
 
 runner = CliRunner()
@@ -157,3 +159,23 @@ def test_fetch_data_downloads_into_the_folder_and_says_what_failed(tmp_path, mon
     assert result.exit_code == 2
     assert "could not download" in result.output and "no route to host" in result.output
     assert (tmp_path / "bsds").is_dir() and not any((tmp_path / "bsds").iterdir())  # nothing half-written
+
+
+@pytest.mark.parametrize(
+    ("call", "args", "python_words", "cli_words"),
+    [
+        (lambda p: restoretk.upscale(np.zeros((8, 8)), 200), ["upscale", "-s", "200"], "use e.g. scale=2", "use e.g. --scale 2"),
+        (lambda p: write_image(p.with_name("taken.png"), np.zeros((4, 4))) and write_image(p.with_name("taken.png"), np.zeros((4, 4))),
+         ["deblur", "--psf", "gauss:1", "-o", "{taken}"], "pass overwrite=True",
+         "pass --overwrite"),
+        (lambda p: restoretk.deblur(np.zeros((64, 64)), "gauss:1", "richardson-lucy", 0.01, iterations=0),
+         ["deblur", "--psf", "gauss:1", "-m", "richardson-lucy", "-O", "iterations=0"], "use e.g. iterations=20",
+         "use e.g. -O iterations=20"),
+    ],
+)
+def test_library_errors_name_parameters_and_the_cli_says_them_as_flags(photo, call, args, python_words, cli_words):
+    with pytest.raises(RestoreError) as error:
+        call(photo)
+    assert python_words in str(error.value) and "--" not in str(error.value)
+    result = run(*[a.format(taken=photo.with_name("taken.png")) for a in args], photo)
+    assert result.exit_code == 2 and cli_words in result.output, result.output

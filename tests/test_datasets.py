@@ -104,7 +104,7 @@ def test_data_argument_wins_and_must_be_valid(fake_bsds, nowhere, monkeypatch, t
     monkeypatch.setenv(DATA_ENV, str(tmp_path / "elsewhere"))
     assert find_data_root(fake_bsds) == fake_bsds.resolve()
     assert find_data_root(str(fake_bsds)) == fake_bsds.resolve()
-    with pytest.raises(InputError, match=r"--data .*train/, val/ or test/"):
+    with pytest.raises(InputError, match=r"data=.*train/, val/ or test/"):
         find_data_root(tmp_path / "work")
 
 
@@ -140,7 +140,7 @@ def test_absent_data_says_where_it_looked_and_what_to_do(nowhere):
     assert "\n" not in message
     for needle in ("data/BSDS500", "shared/data/BSDS500", ".cache/restoretk/BSDS500"):
         assert needle in message
-    for needle in ("berkeley.edu", "--data DIR", f"{DATA_ENV}=DIR", "restoretk fetch-data"):
+    for needle in ("berkeley.edu", "data='DIR'", f"{DATA_ENV}=DIR", "restoretk fetch-data"):
         assert needle in message
 
 

@@ -97,7 +97,7 @@ def test_deblur_with_auto_psf_is_close_to_the_true_psf(astronaut):
 
 
 def test_too_small_an_image_names_the_fix():
-    with pytest.raises(InputError, match="--psf SPEC"):
+    with pytest.raises(InputError, match="give the PSF itself"):
         estimate_psf(np.zeros((64, 300)))
 
 

@@ -434,7 +434,7 @@ def test_refuses_to_overwrite_unless_asked(tmp_path):
 
     with pytest.raises(InputError) as error:
         write_image(out, np.ones((3, 3)))
-    assert one_line(error) == f"'{out}' exists; pass --overwrite to replace it"
+    assert one_line(error) == f"'{out}' exists; pass overwrite=True to replace it"
     assert out.read_bytes() == first
 
     write_image(out, np.ones((3, 3)), overwrite=True)
@@ -450,7 +450,7 @@ def test_file_appearing_after_the_check_is_not_replaced(tmp_path, monkeypatch):
         return real_encode(*args)
 
     monkeypatch.setattr(writing, "encode_image", encode_while_someone_else_writes)
-    with pytest.raises(InputError, match="exists; pass --overwrite"):
+    with pytest.raises(InputError, match="exists; pass overwrite=True"):
         write_image(out, np.zeros((2, 2)))
     assert out.read_bytes() == b"theirs"
     assert [p.name for p in tmp_path.iterdir()] == ["race.png"]

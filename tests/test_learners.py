@@ -177,9 +177,9 @@ def test_mpr_df_starts_from_an_mpr_model_exactly_and_then_filters(tmp_path):
     # the CPU kernels may sum its taps in another order
     np.testing.assert_allclose(refined.restore(y, degradation), mpr.restore(y, degradation), rtol=0, atol=2e-6)
     assert np.abs(randomised(refined).restore(y, degradation) - mpr.restore(y, degradation)).max() > 1e-3
-    with pytest.raises(RestoreError, match="same --head, --body"):
+    with pytest.raises(RestoreError, match="same `head`, `body`"):
         refined.adopt(build_head("wiener-resid", "resnet", TINY))
-    with pytest.raises(RestoreError, match="same --head, --body"):
+    with pytest.raises(RestoreError, match="same `head`, `body`"):
         refined.adopt(build_head("mpr", "resnet", TINY | {"num_residuals": 2}))
 
 
@@ -383,7 +383,7 @@ def test_init_starts_from_trained_weights_and_refuses_another_architecture(tmp_p
     assert all(torch.equal(tuned.model.state_dict()[k], trained[k]) for k in trained)
     fresh = Trainer(tiny_run(tmp_path / "fresh", photos, seed=6))
     assert not all(torch.equal(fresh.model.state_dict()[k], trained[k]) for k in trained)
-    with pytest.raises(RestoreError, match="same --head, --body"):
+    with pytest.raises(RestoreError, match="same `head`, `body`"):
         Trainer(tiny_run(tmp_path / "other", photos, head="wiener-resid", init=str(start)))
 
 
@@ -421,11 +421,11 @@ def test_the_sr_task_trains_a_head_on_the_coarse_grid(tmp_path, photos):
 @pytest.mark.parametrize(
     "changes, match",
     [
-        ({"head": "mpr-sr"}, "head 'mpr-sr' is for --task sr"),
+        ({"head": "mpr-sr"}, "head 'mpr-sr' is for task='sr'"),
         ({"optimizer": "lbfgs"}, "unknown optimizer 'lbfgs'"),
         ({"loss": "l2"}, "unknown loss 'l2'; use one of: mse, l1, smoothl1"),
         ({"task": "inpaint"}, "unknown task 'inpaint'"),
-        ({"psf_error": 1.5}, r"PSF error 1.5 is not in \[0, 1\); use e.g. --psf-error 0.2"),
+        ({"psf_error": 1.5}, r"PSF error 1.5 is not in \[0, 1\); use e.g. psf_error=0.2"),
     ],
 )
 def test_bad_training_settings_are_one_line_errors(tmp_path, photos, changes, match):
@@ -575,5 +575,5 @@ def test_a_dead_data_worker_is_a_one_line_error():
     stream = _answered(dying())
     assert next(stream) == "batch"
     with pytest.raises(RestoreError, match=r"a data worker failed \(DataLoader worker .* exited unexpectedly\); "
-                       r"resume with --resume --workers 0"):
+                       r"resume \(`resume`\) with workers=0"):
         next(stream)

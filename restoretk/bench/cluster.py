@@ -163,9 +163,9 @@ class Workers:
                     self._client = self._stack.enter_context(Client(self.scheduler))
                 except (OSError, ValueError) as error:
                     raise RestoreError(
-                        f"no Dask scheduler answers at --scheduler {self.scheduler} ({error})",
+                        f"no Dask scheduler answers at scheduler={self.scheduler!r} ({error})",
                         "start one (`dask scheduler`, then `dask worker ADDRESS`) or give its address, "
-                        "e.g. --scheduler tcp://HOST:8786",
+                        "e.g. scheduler='tcp://HOST:8786'",
                     ) from error
             self.count = len(self._client.nthreads())
             self._stack = self._stack.pop_all()

@@ -83,13 +83,13 @@ def open_images(data: str | Path | None, split: str | None, limit: int | None) -
         folder = Path(data).expanduser()
         if not folder.is_dir():
             raise InputError(
-                f"--data {folder} is not a folder",
+                f"data={str(folder)!r} is not a folder",
                 "pass the BSDS500 folder (holding train/ val/ test/) or a folder of images",
             )
         has_splits = any((folder / s).is_dir() for s in ("train", "val", "test"))
         if folder.is_dir() and not has_splits:
             if split is not None:
-                raise InputError(f"--data {folder} is a plain folder of images, with no splits", "drop --split")
+                raise InputError(f"data={str(folder)!r} is a plain folder of images, with no splits", "drop `split`")
             images = ImageFolder(folder)
             return images.limit(limit), folder.resolve().name
     root = find_data_root(data)
@@ -301,7 +301,7 @@ def read_rows(path: Path) -> list[dict[str, str]]:
         if tuple(reader.fieldnames or ()) != CSV_FIELDS:
             raise InputError(
                 f"{path} has columns {reader.fieldnames}, not {list(CSV_FIELDS)}",
-                "give --out a new folder or delete that file",
+                "give `out` a new folder or delete that file",
             )
         rows = []
         for row in reader:

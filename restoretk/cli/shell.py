@@ -16,9 +16,8 @@ import re
 import sys
 import warnings
 from collections.abc import Callable, Iterator
-from typing import List
+from typing import Any, List
 
-import click
 import typer
 import typer.core
 
@@ -44,7 +43,7 @@ __all__ = [
     "WEIGHTS",
 ]
 
-_state = {"debug": False}
+_state: dict[str, Any] = {"debug": False, "command": None}
 
 
 class Commands(typer.core.TyperGroup):
@@ -102,7 +101,11 @@ def deferred_help(name: str) -> Callable[[Callable[[], str]], Callable[[], str]]
 class Command(typer.core.TyperCommand):
     """A command whose option help may name a registry's contents (``{psf_syntax}``), filled when shown."""
 
-    def format_help(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+    def invoke(self, ctx: typer.Context) -> Any:
+        _state["command"] = self  # whose flags user_errors says the library's errors in
+        return super().invoke(ctx)
+
+    def format_help(self, ctx: typer.Context, formatter: Any) -> None:
         for param in self.params:
             text = getattr(param, "help", None)
             if text and "{" in text:
@@ -116,41 +119,49 @@ def _note(message, category, filename, lineno, file=None, line=None) -> None:  #
 
 
 #: A ``name=value`` the library writes in a message: a parameter and what to pass.
-_ASSIGNMENT = re.compile(r"(?<![\w./-])([a-z_][a-z0-9_]*)=('[^']*'|\"[^\"]*\"|[^\s,;()]+)")
+_ASSIGNMENT = re.compile(r"(?<![\w./:=-])([a-z_][a-z0-9_]*)=('[^']*'|\"[^\"]*\"|[^\s,;()]+)")
+
+#: A parameter the library names without a value: ```name```.
+_NAMED = re.compile(r"`([a-z_][a-z0-9_]*)`")
+
+#: The parameters that take the ``NAME=VALUE`` options a command has no flag for.
+_CATCH_ALL = ("option", "body_option")
 
 
-def in_flags(message: str, command: click.Command | None) -> str:
-    """``message`` with each ``name=value`` of one of the command's parameters said as its flag.
+def in_flags(message: str, flags: dict[str, str]) -> str:
+    """``message``, worded by the library in parameters, said in a command's ``flags`` (name → flag).
 
-    ``scale=2`` becomes ``--scale 2``, ``overwrite=True`` becomes ``--overwrite``; a name
-    that is no parameter of the command, in a command with ``-O``, becomes a method
-    option (``-O iterations=20``); anything else is left as written.
+    ``scale=2`` becomes ``--scale 2`` and ``overwrite=True`` ``--overwrite``; a parameter
+    named alone, ```split```, becomes ``--split``. A ``name=value`` that is no parameter
+    of the command, in a command with ``-O`` (or ``-B``), becomes that option
+    (``-O iterations=20``); anything else is left as written.
 
     Examples
     --------
-    >>> command = click.Command("upscale", params=[click.Option(["--scale", "-s"]), click.Option(["--option", "-O"])])
-    >>> in_flags("use e.g. scale=2 or iterations=20", command)
-    'use e.g. --scale 2 or -O iterations=20'
+    >>> flags = {"scale": "--scale", "overwrite": "--overwrite", "option": "-O"}
+    >>> in_flags("use e.g. scale=2 or iterations=20, or drop `scale`; pass overwrite=True", flags)
+    'use e.g. --scale 2 or -O iterations=20, or drop --scale; pass --overwrite'
     """
-    if command is None:
-        return message
-    flags = {}
-    for param in command.params:
-        long = [o for o in param.opts if o.startswith("--")]
-        if isinstance(param, click.Option) and long:
-            flags[param.name] = (max(long, key=len), param.is_flag, param.secondary_opts)
-    takes_options = "option" in flags
+    catch_all = next((flags[name] for name in _CATCH_ALL if name in flags), None)
 
-    def said(match: re.Match) -> str:
+    def assigned(match: re.Match) -> str:
         name, value = match[1], match[2].strip("'\"")
         if name not in flags:
-            return f"-O {match[0]}" if takes_options else match[0]
-        flag, is_flag, negative = flags[name]
-        if is_flag:
-            return flag if value == "True" else (negative[0] if negative else match[0])
-        return f"{flag} {value}"
+            return f"{catch_all} {match[0]}" if catch_all else match[0]
+        return flags[name] if value == "True" else f"{flags[name]} {value}"
 
-    return _ASSIGNMENT.sub(said, message)
+    message = _ASSIGNMENT.sub(assigned, message)
+    return _NAMED.sub(lambda match: flags.get(match[1], match[0]), message)
+
+
+def _flags(command: Any) -> dict[str, str]:
+    """Each option of a Click command by its parameter name: its long flag (the short one for -O, -B)."""
+    flags = {}
+    for param in getattr(command, "params", ()):
+        if getattr(param, "param_type_name", "") == "option":
+            long = [o for o in param.opts if o.startswith("--")] or list(param.opts)
+            flags[param.name] = min(param.opts, key=len) if param.name in _CATCH_ALL else max(long, key=len)
+    return flags
 
 
 @contextlib.contextmanager
@@ -161,8 +172,7 @@ def user_errors() -> Iterator[None]:
     except RestoreError as error:
         if _state["debug"]:
             raise
-        context = click.get_current_context(silent=True)
-        typer.echo(f"error: {in_flags(str(error), None if context is None else context.command)}", err=True)
+        typer.echo(f"error: {in_flags(str(error), _flags(_state['command']))}", err=True)
         raise typer.Exit(2) from None
 
 

@@ -129,7 +129,7 @@ def find_data_root(data: str | Path | None = None) -> Path:
         root = Path(data).expanduser()
         if not _is_data_root(root):
             raise InputError(
-                f"--data {root} has no train/, val/ or test/ folder with images",
+                f"data={str(root)!r} has no train/, val/ or test/ folder with images",
                 "point it at the BSDS500 folder that holds train/ val/ test/",
             )
         return root.resolve()
@@ -147,9 +147,9 @@ def find_data_root(data: str | Path | None = None) -> Path:
         if _is_data_root(root):
             return root.resolve()
     raise InputError(
-        f"BSDS500 not found (looked in --data, ${DATA_ENV}, {', '.join(map(str, searched))})",
+        f"BSDS500 not found (looked in `data`, ${DATA_ENV}, {', '.join(map(str, searched))})",
         f"get it from {BSDS500_PAGE} or run `restoretk fetch-data`, "
-        f"then pass --data DIR or set {DATA_ENV}=DIR (DIR holding train/ val/ test/)",
+        f"then pass data='DIR' or set {DATA_ENV}=DIR (DIR holding train/ val/ test/)",
     )
 
 

@@ -105,7 +105,7 @@ def check_writable(
             f"cannot write '{path}': it is a folder", f"give a file name such as '{path / 'out.png'}'"
         )
     if (path.exists() or path.is_symlink()) and not overwrite:
-        raise InputError(f"'{path}' exists", "pass --overwrite to replace it")
+        raise InputError(f"'{path}' exists", "pass overwrite=True to replace it")
     folder = path.parent
     while make_folder and not folder.exists() and folder != folder.parent:
         folder = folder.parent

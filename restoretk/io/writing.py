@@ -122,7 +122,7 @@ def write_image(
     try:
         atomic_write_bytes(path, data, overwrite=overwrite)
     except FileExistsError:  # it appeared after check_writable looked
-        raise InputError(f"'{path}' exists", "pass --overwrite to replace it") from None
+        raise InputError(f"'{path}' exists", "pass overwrite=True to replace it") from None
     except OSError as exc:
         raise InputError(
             f"cannot write '{path}': {exc.strerror or exc}",

@@ -124,6 +124,6 @@ def _answered(stream: Iterator[tuple[Problem, torch.Tensor]]) -> Iterator[tuple[
         except RuntimeError as error:  # the DataLoader's words for a dead or silent worker
             raise RestoreError(
                 f"a data worker failed ({' '.join(str(error).split())[:200]})",
-                "resume with --resume --workers 0 to see the worker's error here",
+                "resume (`resume`) with workers=0 to see the worker's error here",
             ) from error
         yield batch

@@ -143,7 +143,7 @@ class ResidualCNN(nn.Module):
             raise RestoreError(
                 f"resnet body needs base_filter >= 1, num_residuals >= 0, decimation >= 1; "
                 f"got {base_filter}, {num_residuals}, {decimation}",
-                "use e.g. --base-filter 32 --num-residuals 8",
+                "use e.g. base_filter=32, num_residuals=8",
             )
         self.multiple = decimation
         fold = decimation**2
@@ -186,7 +186,7 @@ class UNet(nn.Module):
             raise RestoreError(
                 f"unet body needs base_filter >= 1, num_residuals >= 0, depth >= 1; "
                 f"got {base_filter}, {num_residuals}, {depth}",
-                "use e.g. --base-filter 24 --num-residuals 1 --body-option depth=3",
+                "use e.g. base_filter=24, num_residuals=1, depth=3",
             )
         self.multiple = 2**depth
         width = [base_filter * 2**k for k in range(depth + 1)]

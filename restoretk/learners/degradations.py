@@ -285,11 +285,11 @@ class PairSampler:
         if patch < 1 or patch % degradations.scale:
             raise RestoreError(
                 f"patch {patch} is not a positive multiple of the scale {degradations.scale}",
-                f"use e.g. --patch {16 * degradations.scale}",
+                f"use e.g. patch={16 * degradations.scale}",
             )
         if psf_error and degradations.task != "deblur":
             raise RestoreError(
-                f"a PSF error needs deblurring degradations, not {degradations.name!r}", "drop --psf-error"
+                f"a PSF error needs deblurring degradations, not {degradations.name!r}", "use psf_error=0"
             )
         self.images = list(images)
         self.degradations = degradations
@@ -308,7 +308,7 @@ class PairSampler:
         if "drawn" not in value:
             raise RestoreError(
                 "this checkpoint was written by an older restoretk, whose draws cannot be continued",
-                "start a new run from its weights with --init PATH/model.safetensors",
+                "start a new run from its weights with init='PATH/model.safetensors'",
             )
         self.drawn = int(value["drawn"])
 
@@ -329,7 +329,7 @@ class PairSampler:
         if rows < side or cols < side:
             raise RestoreError(
                 f"a training image of {rows}x{cols} is smaller than a patch with its blur ({side}x{side})",
-                "use larger images or a smaller --patch",
+                "use larger images or a smaller `patch`",
             )
         top, left = rng.integers(rows - side + 1), rng.integers(cols - side + 1)
         crop = photo[top : top + side, left : left + side]

@@ -208,7 +208,7 @@ class Head(nn.Module):
             raise RestoreError(
                 f"the weights hold a {trained.architecture['head']} / {trained.architecture['body']} model "
                 "that differs from this one",
-                "use the same --head, --body and body options as the run that made it",
+                "use the same `head`, `body` and body options as the run that made it",
             )
         self.load_state_dict(trained.state_dict())
 
@@ -254,7 +254,7 @@ class Head(nn.Module):
             if degradation.scale != self.scale:
                 raise RestoreError(
                     f"this model upscales by {self.scale}, not {degradation.scale}",
-                    f"use --scale {self.scale}, or train a model for scale {degradation.scale}",
+                    f"use scale={self.scale}, or train a model for scale {degradation.scale}",
                 )
         plans = [solver_extension(d) for d in degradations]
         margin = max(margin, *(plan.margin for plan in plans))

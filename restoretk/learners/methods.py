@@ -151,16 +151,16 @@ def check_architecture(method: str, path: Path, architecture: dict, scale: int |
     >>> check_architecture("srnet", path, read_metadata(path)["architecture"])
     Traceback (most recent call last):
     ...
-    restoretk.errors.RestoreError: ...mpr.safetensors holds a 'mpr' model, not 'srnet'; use --method mpr with these weights
+    restoretk.errors.RestoreError: ...mpr.safetensors holds a 'mpr' model, not 'srnet'; use method='mpr' with these weights
     """
     head = architecture["head"]
     if head != method:
-        raise RestoreError(f"{path} holds a {head!r} model, not {method!r}", f"use --method {head} with these weights")
+        raise RestoreError(f"{path} holds a {head!r} model, not {method!r}", f"use method={head!r} with these weights")
     factor = architecture.get("scale", 1)
     if scale is not None and factor != scale:
         raise RestoreError(
             f"{path} holds a model that upscales by {factor}, not {scale}",
-            f"use --scale {factor}, or train a model for scale {scale}",
+            f"use scale={factor}, or train a model for scale {scale}",
         )
 
 

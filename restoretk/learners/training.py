@@ -173,17 +173,17 @@ class TrainConfig:
             (self.loss in LOSSES, f"unknown loss {self.loss!r}", f"use one of: {', '.join(LOSSES)}"),
             (self.scheduler in SCHEDULERS, f"unknown scheduler {self.scheduler!r}", f"use one of: {', '.join(SCHEDULERS)}"),
             (self.precision in PRECISIONS, f"unknown precision {self.precision!r}", f"use one of: {', '.join(PRECISIONS)}"),
-            (self.workers is None or self.workers >= 0, f"{self.workers} data workers", "use --workers 0 or more"),
-            (0 <= self.psf_error < 1, f"PSF error {self.psf_error!r} is not in [0, 1)", "use e.g. --psf-error 0.2"),
+            (self.workers is None or self.workers >= 0, f"{self.workers} data workers", "use workers=0 or more"),
+            (0 <= self.psf_error < 1, f"PSF error {self.psf_error!r} is not in [0, 1)", "use e.g. psf_error=0.2"),
             (min(self.epochs, self.steps_per_epoch, self.batch_size, self.val_images) >= 1 and self.lr > 0,
-             "epochs, steps per epoch, batch size, val images and lr must be positive", "use e.g. --epochs 10 --lr 1e-3"),
+             "epochs, steps per epoch, batch size, val images and lr must be positive", "use e.g. epochs=10 and lr=1e-3"),
         ]
         for ok, problem, hint in checks:
             if not ok:
                 raise RestoreError(problem, hint)
         for what, task in (("head", HEADS[self.head].task), ("degradations", DEGRADATIONS[self.degradations].task)):
             if task != self.task:
-                raise RestoreError(f"{what} {getattr(self, what)!r} is for --task {task}", f"use --task {task}")
+                raise RestoreError(f"{what} {getattr(self, what)!r} is for task={task!r}", f"use task={task!r}")
 
 
 class Trainer:
@@ -230,7 +230,7 @@ class Trainer:
         if config.batch_size % self.ranks.count:
             raise RestoreError(
                 f"a batch of {config.batch_size} does not split into {self.ranks.count} equal shares",
-                f"use a --batch-size that is a multiple of {self.ranks.count}",
+                f"use a `batch_size` that is a multiple of {self.ranks.count}",
             )
         self.batches = TrainingBatches(
             self.sampler, self.model, config.batch_size, shard=(self.ranks.rank, self.ranks.count)
@@ -296,7 +296,7 @@ class Trainer:
         if not torch.isfinite(loss):
             raise RestoreError(
                 f"training diverged at epoch {self.epoch + 1}, step {self.step + 1} (loss {loss.item()})",
-                "resume from the last checkpoint with --resume, or restart with a lower --lr",
+                "resume from the last checkpoint (`resume`), or restart with a lower `lr`",
             )
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
@@ -399,13 +399,13 @@ class Trainer:
         """
         path = Path(out) / CHECKPOINT
         if not path.is_file():
-            raise RestoreError(f"nothing to resume: {path} does not exist", "start the run without --resume")
+            raise RestoreError(f"nothing to resume: {path} does not exist", "start the run without `resume`")
         state = torch.load(path, map_location="cpu", weights_only=True)
         # runs from before --precision trained in float32, NCHW
         config = TrainConfig(**{"precision": "fp32", "channels_last": False, **state["config"], "out": str(out)})
         if epochs is not None:
             if epochs < state["epoch"]:
-                raise RestoreError(f"--epochs {epochs} is fewer than the {state['epoch']} already done", "ask for more")
+                raise RestoreError(f"epochs={epochs} is fewer than the {state['epoch']} already done", "ask for more")
             config.epochs = epochs
         if workers is not None:
             config.workers = workers
@@ -498,7 +498,7 @@ def _initialise(model: Head, path: str) -> list[dict[str, Any]]:
     try:
         model.adopt(trained)
     except RestoreError as error:
-        raise RestoreError(f"--init {path}: {error.problem}", error.hint) from None
+        raise RestoreError(f"init={str(path)!r}: {error.problem}", error.hint) from None
     meta = trained.metadata
     last = {key: meta.get(key) for key in ("epochs", "steps", "data", "training_seconds")}
     return [*meta.get("earlier", []), {**last, "weights": str(path)}]
@@ -513,7 +513,7 @@ def _photo_splits(config: TrainConfig) -> tuple[list[np.ndarray], list[np.ndarra
     test = bsds500("test", data=config.data)
     if len(test) <= config.val_images:
         raise RestoreError(
-            f"--val-images {config.val_images} would hold out all {len(test)} test photos", "use fewer, e.g. --val-images 8"
+            f"val_images={config.val_images} would hold out all {len(test)} test photos", "use fewer, e.g. val_images=8"
         )
     validation = _photos(test.tail(config.val_images))
     kept = test.limit(len(test) - config.val_images)

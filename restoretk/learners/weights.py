@@ -174,6 +174,6 @@ def weights_for(method: str, weights: str | os.PathLike[str] | None = None) -> P
     if method not in shipped:
         raise InputError(
             f"no trained model ships for method {method!r} in this installation",
-            f"train one with 'restoretk train --head {method} --out DIR' and pass -O weights=DIR/model.safetensors",
+            f"train one with 'restoretk train --head {method} --out DIR' and pass weights='DIR/model.safetensors'",
         )
     return shipped[method]

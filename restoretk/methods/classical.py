@@ -141,9 +141,9 @@ def richardson_lucy(
     guess. Non-positive data are clipped to a small floor first (RL assumes counts).
     """
     if degradation.psf is None or degradation.scale != 1:
-        raise RestoreError("richardson-lucy only deblurs", "use --method wiener for upscaling")
+        raise RestoreError("richardson-lucy only deblurs", "use method='wiener' for upscaling")
     if iterations < 1:
-        raise RestoreError(f"iterations={iterations} must be at least 1", "use e.g. --option iterations=20")
+        raise RestoreError(f"iterations={iterations} must be at least 1", "use e.g. iterations=20")
     psf = degradation.psf.astype(image.dtype)
     observed = np.maximum(image, 1e-4)
     if boundary == "circular" or (boundary == "auto" and is_periodic(image)):

@@ -54,7 +54,7 @@ TASKS = ("deblur", "upscale", "denoise")
 
 #: Keyword-only parameters every caller sets itself rather than through options, with
 #: the command-line flag that sets them.
-RESERVED_OPTIONS = {"boundary": "--boundary"}
+RESERVED_OPTIONS = {"boundary": "the restorer's own parameter"}
 
 
 @dataclass(frozen=True)
@@ -139,14 +139,14 @@ class Method:
         >>> method.check_options({"iterations": "2.5"})
         Traceback (most recent call last):
         ...
-        restoretk.errors.RestoreError: option iterations='2.5' of method 'richardson-lucy' is not an integer from 1 to 10000; use e.g. -O iterations=20
+        restoretk.errors.RestoreError: option iterations='2.5' of method 'richardson-lucy' is not an integer from 1 to 10000; use e.g. iterations=20
         """
         hints, defaults = _annotations(self.restore)
         checked = {}
         for name, value in options.items():
             if name in RESERVED_OPTIONS:
                 raise RestoreError(
-                    f"{name} is not a method option", f"use {RESERVED_OPTIONS[name]} ({name}= in Python)"
+                    f"{name} is not a method option", f"use `{name}`, {RESERVED_OPTIONS[name]}"
                 )
             if name not in self.options:
                 allowed = ", ".join(o for o in self.options if o not in RESERVED_OPTIONS) or "none"
@@ -190,7 +190,7 @@ class Method:
         >>> get_method("srnet", "upscale").validate({}, scale=2)
         Traceback (most recent call last):
         ...
-        restoretk.errors.RestoreError: ...srnet.safetensors holds a model that upscales by 4, not 2; use --scale 4, or train a model for scale 2
+        restoretk.errors.RestoreError: ...srnet.safetensors holds a model that upscales by 4, not 2; use scale=4, or train a model for scale 2
         """
         checked = self.check_options(options)
         if self.check is not None:
@@ -284,7 +284,7 @@ def _typed(value: Any, annotation: Any, name: str, method: str, default: Any) ->
     article = "" if wanted.startswith("one of") else "an " if wanted[0] in "aeiou" else "a "
     low = next((b.low for _, b in members if b is not None and b.low is not None), None)
     example = default if default not in (None, inspect.Parameter.empty) else "none" if low is None else f"{low:g}"
-    raise RestoreError(f"option {name}={value!r} of method {method!r} is not {article}{wanted}", f"use e.g. -O {name}={example}")
+    raise RestoreError(f"option {name}={value!r} of method {method!r} is not {article}{wanted}", f"use e.g. {name}={example}")
 
 
 def _bounded(kind: Any) -> tuple[Any, Range | None]:

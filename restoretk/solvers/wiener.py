@@ -64,7 +64,7 @@ def degradation_operator(degradation: Degradation, shape: tuple[int, int]) -> Li
         if scale > 1:
             ops.append(Decimation(scale, shape))
         if not ops:
-            raise RestoreError("nothing to undo: no PSF and scale 1", "give a PSF (e.g. --psf gauss:2) or a scale")
+            raise RestoreError("nothing to undo: no PSF and scale 1", "give a PSF (e.g. psf='gauss:2') or a scale (e.g. scale=2)")
         op = ops[0]
         for step in ops[1:]:
             op = step @ op

@@ -8,6 +8,7 @@ start. The operators are cached by PSF, scale and grid.
 from __future__ import annotations
 
 import functools
+import weakref
 from dataclasses import dataclass
 
 import numpy as np
@@ -83,6 +84,11 @@ def natural_image_prior(shape: tuple[int, int]) -> FourierMultiplier:
     return FourierMultiplier(1.0 / (finite_difference_power(shape) + PRIOR_FLOOR), shape)
 
 
+#: Per operator and prior, ``mean(|∇|² A P Aᵀ)``: operators and priors are cached and
+#: reused across images, and this mean costs a pass over the spectrum; kept while both live.
+_EXPECTED_GRADIENT_ENERGY: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
 def signal_power_scale(observed: np.ndarray, op: LinearOperator, prior: FourierMultiplier, noise: float) -> float:
     """Scale ``c`` of the signal spectrum ``c · prior`` that explains ``observed`` (all channels).
 
@@ -90,12 +96,11 @@ def signal_power_scale(observed: np.ndarray, op: LinearOperator, prior: FourierM
     expectation ``c · mean(|∇|² A P Aᵀ) + σ² mean |∇|²`` (Parseval; the second mean is
     4), so the Wiener regularisation adapts to each image's contrast.
     """
-    cache = op.__dict__.setdefault("_operator_cache", {})
-    key = ("gradient energy", id(prior))
-    if key not in cache:
+    per_prior = _EXPECTED_GRADIENT_ENERGY.setdefault(op, weakref.WeakKeyDictionary())
+    if prior not in per_prior:
         weighted = finite_difference_power(op.out_shape) * op.push_gram(prior.half.real)
-        cache[key] = (prior, spectral_mean(weighted, op.out_shape))  # holding prior keeps its id unique
-    expected = cache[key][1]
+        per_prior[prior] = spectral_mean(weighted, op.out_shape)
+    expected = per_prior[prior]
     measured = gradient_energy(observed) - 4 * noise**2
     return float(max(measured / expected, MIN_SIGNAL_SCALE))
 

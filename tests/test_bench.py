@@ -17,7 +17,7 @@ from restoretk.bench.peers import contender_names, resolve_contender
 from restoretk.bench.report import write_report
 from restoretk.bench import runner as bench_runner
 from restoretk.bench import stamp as bench_stamp
-from restoretk.bench.runner import CSV_FIELDS, open_images, run_bench
+from restoretk.bench.runner import CSV_FIELDS, open_images, plan_methods, run_bench
 from restoretk.bench.scenarios import DeblurScenario, EstimationScenario, get_scenario, list_scenarios
 from restoretk.cli import app
 from restoretk.errors import RestoreError
@@ -512,3 +512,17 @@ def test_optional_peers_restore_a_photo_better_than_its_input(peer, package, sce
     assert restored.shape == case.truth.shape and restored.dtype == np.float32
     error = lambda x: float(np.mean((np.clip(x, 0, 1) - case.truth) ** 2))  # noqa: E731
     assert error(restored) < 0.8 * error(resolve_contender("identity", get_scenario(scenario).task).run(case))
+
+
+def test_a_restoretk_method_runs_with_options_as_its_own_row(images, tmp_path):
+    """``METHOD[option=value]`` is a contender of its own: the options reach the method, and are checked first."""
+    folder, label = open_images(images, None, 2)
+    names = ["richardson-lucy[iterations=2]", "richardson-lucy[iterations=40]", "richardson-lucy"]
+    run = run_bench([get_scenario("deblur-gauss2")], folder, label, tmp_path, methods=names, workers=1, figures=False,
+                    progress=False)
+    rows, _ = write_report(run)
+    score = {r.method: r.psnr for r in rows}
+    assert len({score[n] for n in names}) == 3  # three different restorations
+    assert resolve_contender(names[0], "deblur").kind == "restoretk"
+    with pytest.raises(RestoreError, match="option iterations='0' of method 'richardson-lucy'"):
+        plan_methods([get_scenario("deblur-gauss2")], ["richardson-lucy[iterations=0]"])

@@ -274,15 +274,15 @@ def _identity(case: Case) -> np.ndarray:
     return np.repeat(np.repeat(case.degraded, s, axis=0), s, axis=1)
 
 
-def _restoretk(name: str, task: str) -> Callable[[Case], np.ndarray]:
+def _restoretk(name: str, task: str, options: dict[str, Any]) -> Callable[[Case], np.ndarray]:
     def run(case: Case) -> np.ndarray:
         d = case.degradation
         if task == "denoise":
-            return api.denoise(case.degraded, d.noise, name)
+            return api.denoise(case.degraded, d.noise, name, **options)
         if task == "deblur":
-            return api.deblur(case.degraded, d.psf, name, d.noise)
+            return api.deblur(case.degraded, d.psf, name, d.noise, **options)
         # no PSF means the bicubic downscale kernel, which has negative lobes no PSF may have
-        return api.upscale(case.degraded, d.scale, name, None if case.psf_spec is None else d.psf, d.noise)
+        return api.upscale(case.degraded, d.scale, name, None if case.psf_spec is None else d.psf, d.noise, **options)
 
     return run
 
@@ -315,11 +315,12 @@ def applies(name: str, task: str, scale: int = 1) -> bool:
     base = name.partition("[")[0]
     if name == IDENTITY or (base in PEERS and task in PEERS[base].tasks):
         return True
-    return any(m.name == name and m.can_scale(scale) for m in list_methods(task))
+    return any(m.name == base and m.can_scale(scale) for m in list_methods(task))
 
 
 def resolve_contender(name: str, task: str) -> Contender:
-    """The contender called ``name`` for ``task``; ``PEER[key=value,...]`` sets a peer's parameters.
+    """The contender called ``name`` for ``task``; ``PEER[key=value,...]`` sets a peer's parameters,
+    ``METHOD[option=value,...]`` a restoretk method's options (``pnp[form=null-space]``).
 
     Examples
     --------
@@ -335,9 +336,23 @@ def resolve_contender(name: str, task: str) -> Contender:
         parameters = _parameters(name, rest, peer) if bracket else {}
         return Contender(name, "peer", peer.summary, lambda case: peer.restore(case, **parameters))
     for method in list_methods(task):
-        if method.name == name:
-            return Contender(name, "restoretk", method.summary, _restoretk(name, task))
+        if method.name == base:
+            options = method.check_options(_method_options(name, rest)) if bracket else {}
+            return Contender(name, "restoretk", method.summary, _restoretk(base, task, options))
     raise RestoreError(f"unknown {task} method {name!r}", f"use one of: {', '.join(contender_names(task))}")
+
+
+def _method_options(name: str, text: str) -> dict[str, str]:
+    """The ``NAME=VALUE`` texts of ``METHOD[NAME=VALUE,...]``, for the method to type and check."""
+    if not text.endswith("]"):
+        raise RestoreError(f"bad method {name!r}", f"write options as {name.partition('[')[0]}[NAME=VALUE,...]")
+    options = {}
+    for pair in filter(None, text[:-1].split(",")):
+        key, sep, value = pair.partition("=")
+        if not sep:
+            raise RestoreError(f"bad option {pair!r} in {name!r}", "write it as NAME=VALUE")
+        options[key.strip()] = value.strip()
+    return options
 
 
 def _parameters(name: str, text: str, peer: Peer) -> dict[str, Any]:

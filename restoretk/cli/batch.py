@@ -57,6 +57,24 @@ def output_depth(target: Path, bit_depth: Optional[int], info: ImageInfo) -> int
 
 
 @contextlib.contextmanager
+def _interrupts_held() -> Iterator[None]:
+    """Ctrl-C and SIGTERM wait until the body is done, then interrupt (a write takes milliseconds)."""
+    received: list[int] = []
+    try:
+        previous = {s: signal.signal(s, lambda signum, frame: received.append(signum)) for s in (signal.SIGINT, signal.SIGTERM)}
+    except ValueError:  # not the main thread: leave signals alone
+        yield
+        return
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+    if received:
+        raise KeyboardInterrupt
+
+
+@contextlib.contextmanager
 def _terminate_as_interrupt() -> Iterator[None]:
     """SIGTERM stops the work as Ctrl-C does: between writes, temporary files removed."""
 
@@ -120,16 +138,17 @@ def process(
                         from restoretk.resize import imresize
 
                         alpha = np.clip(imresize(alpha, output_shape=restored.shape[:2]), 0, 1)
-                    write_image(target, restored, bit_depth=output_depth(target, bit_depth, info), alpha=alpha, overwrite=overwrite)
+                    with _interrupts_held():  # an output on disk is an output counted
+                        write_image(target, restored, bit_depth=output_depth(target, bit_depth, info), alpha=alpha,
+                                    overwrite=overwrite)
+                        written += 1
+                        typer.echo(f"{source} -> {target}", err=True)
                 except RestoreError as error:
                     if not keep_going:
                         if written:
                             typer.echo(f"stopped at {source}: {written} of {len(checked)} outputs were written", err=True)
                         raise
                     failures.append((source, str(error)))
-                    continue
-                written += 1
-                typer.echo(f"{source} -> {target}", err=True)
         except KeyboardInterrupt:
             more = " (rerun with --skip-existing to continue)" if written else ""
             typer.echo(f"interrupted: {written} of {len(jobs)} outputs written{more}", err=True)

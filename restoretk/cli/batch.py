@@ -57,39 +57,37 @@ def output_depth(target: Path, bit_depth: Optional[int], info: ImageInfo) -> int
 
 
 @contextlib.contextmanager
-def _interrupts_held() -> Iterator[None]:
-    """Ctrl-C and SIGTERM wait until the body is done, then interrupt (a write takes milliseconds)."""
-    received: list[int] = []
+def _signals_handled(handler: Callable[[int, object], None], *numbers: int) -> Iterator[None]:
+    """Run the body with ``handler`` for the signals ``numbers``; the previous handlers afterwards."""
     try:
-        previous = {s: signal.signal(s, lambda signum, frame: received.append(signum)) for s in (signal.SIGINT, signal.SIGTERM)}
+        previous = {number: signal.signal(number, handler) for number in numbers}
     except ValueError:  # not the main thread: leave signals alone
         yield
         return
     try:
         yield
     finally:
-        for number, handler in previous.items():
-            signal.signal(number, handler)
+        for number, before in previous.items():
+            signal.signal(number, before)
+
+
+@contextlib.contextmanager
+def _interrupts_held() -> Iterator[None]:
+    """Ctrl-C and SIGTERM wait until the body is done, then interrupt (a write takes milliseconds)."""
+    received: list[int] = []
+    with _signals_handled(lambda number, frame: received.append(number), signal.SIGINT, signal.SIGTERM):
+        yield
     if received:
         raise KeyboardInterrupt
 
 
-@contextlib.contextmanager
-def _terminate_as_interrupt() -> Iterator[None]:
+def _interrupt(number: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def _terminate_as_interrupt() -> contextlib.AbstractContextManager[None]:
     """SIGTERM stops the work as Ctrl-C does: between writes, temporary files removed."""
-
-    def interrupt(signum, frame):  # noqa: ANN001 - signal handler signature
-        raise KeyboardInterrupt
-
-    try:
-        previous = signal.signal(signal.SIGTERM, interrupt)
-    except ValueError:  # not the main thread: leave signals alone
-        yield
-        return
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
+    return _signals_handled(_interrupt, signal.SIGTERM)
 
 
 def process(
